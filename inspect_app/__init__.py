@@ -1,0 +1,110 @@
+"""Campus Inspect: QR-label patrols, checks and repairs for schools."""
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS = {
+    "SCHOOL_NAME": "示范学校",
+    "TIMEZONE": "Asia/Shanghai",
+    # Where printed QR labels point; falls back to the address the request came in on.
+    "BASE_URL": None,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    # Plain-HTTP school LANs need this off; set INSPECT_COOKIE_SECURE=true behind HTTPS.
+    "COOKIE_SECURE": False,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    # A session lasts a shift; "remember me" keeps a phone signed in for two weeks.
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+    "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+    "BABEL_DEFAULT_LOCALE": "zh_Hans",
+    "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
+    "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    "PHOTO_MAX_BYTES": 12 * 1024 * 1024,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    "TRUST_PROXY_COUNT": 0,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "LABEL_FOLDER": str(ROOT / "labels"),
+}
+
+
+def create_app(test_config=None):
+    """Build the app: settings (defaults, instance config, environment, test_config),
+    extensions, blueprints and CLI commands."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("INSPECT")
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(os.environ["DATABASE_URL"])
+    if test_config:
+        app.config.from_mapping(test_config)
+    _finish_config(app)
+
+    from . import extensions
+
+    extensions.init_app(app)
+
+    from . import api, auth, errors, pages, scan, security
+
+    security.init_app(app)
+    pages.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(scan.bp)
+    app.register_blueprint(api.bp)
+
+    from . import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _database_url(url):
+    """Accept the postgres:// spelling hosting providers hand out; use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _finish_config(app):
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI", f"sqlite:///{instance / 'inspect.sqlite3'}")
+    app.config.setdefault("PHOTO_FOLDER", str(instance / "photos"))
+    secure = bool(app.config["COOKIE_SECURE"])
+    app.config["SESSION_COOKIE_SECURE"] = secure
+    app.config["REMEMBER_COOKIE_SECURE"] = secure
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+
+
+def _instance_secret(path):
+    """A per-installation secret kept in the instance folder, never in the repo."""
+    if not path.exists():
+        # Written aside and linked into place so two workers starting at once agree.
+        tmp = path.with_name(f".secret_key.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()

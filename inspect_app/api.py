@@ -1,0 +1,206 @@
+"""JSON API under /api/v1. Authenticates by session cookie (with the CSRF header for writes)
+or by `Authorization: Bearer <token>`. Calls the same domain functions as the pages."""
+import uuid
+from datetime import datetime
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, generate_csrf
+
+from . import codes
+from .access import can
+from .extensions import csrf, db
+from .i18n import tr
+from .models import Check, Photo
+from .openapi import document
+from .operations import (CheckConflict, ValidationFailed, last_check, log_check,
+                         lookup_checkpoint, parse_check_id, save_photo)
+from .photos import PhotoError, process_photo
+from .scan import photo_error_message
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+PUBLIC = {"api.openapi"}
+
+
+def error(status, code, message, **extra):
+    """A JSON error body: {"error": code, "message": text, ...}."""
+    return jsonify(error=code, message=message, **extra), status
+
+
+@bp.before_request
+def authenticate():
+    if request.endpoint in PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        return error(401, "unauthorized", _("Sign in, or send an API token."))
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("token_auth"):
+        csrf.protect()  # a browser session must prove the request came from our pages
+    return None
+
+
+@bp.errorhandler(CSRFError)
+def csrf_failed(exc):
+    return error(400, "csrf_failed", _("The form expired. Reload the page and try again."))
+
+
+def iso(value):
+    return value.isoformat() if value else None
+
+
+def check_json(check):
+    """A check as the API shows it."""
+    return {
+        "id": str(check.id),
+        "checkpoint": check.checkpoint.code,
+        "user": check.user.username,
+        "observed_at": iso(check.observed_at),
+        "received_at": iso(check.received_at),
+        "items": check.items,
+        "result": check.result,
+        "note": check.note,
+        "faults": [{"item": f.item_key, "note": f.note,
+                    "photo": str(f.photo_id) if f.photo_id else None} for f in check.findings],
+        "corrects": str(check.corrects_id) if check.corrects_id else None,
+        "source": check.source,
+    }
+
+
+def checkpoint_json(cp):
+    """A checkpoint with its checklist, labels in the caller's language."""
+    latest = last_check(cp)
+    schedule = cp.schedule
+    return {
+        "code": cp.code,
+        "display_code": codes.display(cp.code),
+        "name": cp.name,
+        "kind": {"key": cp.kind.key, "name": tr(cp.kind.names)},
+        "location": cp.location.path,
+        "responsible": cp.responsible.username if cp.responsible else None,
+        "status": cp.status,
+        "schedule": schedule.spelling if schedule else None,
+        "checklist": [{"key": i.key, "label": tr(i.labels)} for i in cp.kind.active_items],
+        "last_check": check_json(latest) if latest else None,
+    }
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 document of this API."""
+    return jsonify(document())
+
+
+@bp.get("/me")
+def me():
+    """Who is signed in, and a fresh CSRF token for session-authenticated writes."""
+    return jsonify(username=current_user.username, name=current_user.name,
+                   role=current_user.role, csrf_token=generate_csrf())
+
+
+@bp.get("/checkpoints/<code>")
+def get_checkpoint(code):
+    """One checkpoint by any typed form of its code."""
+    cp = lookup_checkpoint(code)
+    if cp is None:
+        return error(404, "not_found", _("No checkpoint has this code."))
+    return jsonify(checkpoint_json(cp))
+
+
+def _parse_check_body(body):
+    fields = {}
+    if not isinstance(body, dict):
+        return None, {"body": _("Send a JSON object.")}
+    check_id = parse_check_id(body.get("id"))
+    if check_id is None:
+        fields["id"] = _("A UUID made by the client is required.")
+    if not isinstance(body.get("checkpoint"), str) or not body["checkpoint"].strip():
+        fields["checkpoint"] = _("The checkpoint's code is required.")
+    observed_at = None
+    try:
+        observed_at = datetime.fromisoformat(str(body.get("observed_at", "")).replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    if observed_at is None or observed_at.tzinfo is None:
+        fields["observed_at"] = _("An ISO 8601 time with its UTC offset is required.")
+    if not isinstance(body.get("items"), dict) or not body["items"]:
+        fields["items"] = _("An object of item keys and ok or fault is required.")
+    if body.get("note") is not None and not isinstance(body["note"], str):
+        fields["note"] = _("The note must be text.")
+    for name in ("item_notes", "photos"):
+        if body.get(name) is not None and not isinstance(body[name], dict):
+            fields[name] = _("Must be an object keyed by item.")
+    corrects = body.get("corrects")
+    if corrects is not None and parse_check_id(corrects) is None:
+        fields["corrects"] = _("Must be the UUID of an earlier check.")
+    parsed = dict(id=check_id, observed_at=observed_at, corrects=parse_check_id(corrects))
+    return parsed, fields
+
+
+@bp.post("/checks")
+def post_check():
+    """Log a check. Idempotent by its client-made UUID."""
+    if not can(current_user, "log_check"):
+        return error(403, "forbidden", _("Your role may not log checks."))
+    body = request.get_json(silent=True)
+    parsed, fields = _parse_check_body(body)
+    if fields:
+        return error(422, "invalid", _("Some fields are wrong."), fields=fields)
+    cp = lookup_checkpoint(body["checkpoint"])
+    if cp is None:
+        return error(404, "not_found", _("No checkpoint has this code."))
+    photos = {}
+    for key, value in (body.get("photos") or {}).items():
+        photo = db.session.get(Photo, parse_check_id(value) or uuid.UUID(int=0))
+        if photo is None:
+            return error(422, "invalid", _("Some fields are wrong."),
+                         fields={f"photos.{key}": _("Upload the photo first.")})
+        photos[key] = photo
+    try:
+        check, created = log_check(
+            current_user, cp, check_id=parsed["id"], observed_at=parsed["observed_at"],
+            items=body["items"], note=body.get("note") or "",
+            item_notes=body.get("item_notes") or {}, photos=photos,
+            corrects_id=parsed["corrects"], source=body.get("source") or "api")
+    except ValidationFailed as exc:
+        db.session.rollback()
+        return error(422, "invalid", _("Some fields are wrong."),
+                     fields={k: str(v) for k, v in exc.fields.items()})
+    except CheckConflict:
+        db.session.rollback()
+        return error(409, "conflict", _("A check with this id was stored with other content."))
+    db.session.commit()
+    return jsonify(check_json(check)), 201 if created else 200
+
+
+@bp.get("/checks/<check_id>")
+def get_check(check_id):
+    """One stored check."""
+    if not can(current_user, "view_check_details"):
+        return error(403, "forbidden", _("Your role may not read checks."))
+    parsed = parse_check_id(check_id)
+    check = db.session.get(Check, parsed) if parsed else None
+    if check is None:
+        return error(404, "not_found", _("No check has this id."))
+    return jsonify(check_json(check))
+
+
+@bp.post("/photos")
+def post_photo():
+    """Upload a photo (multipart field `file`); `id` (a client UUID) makes retries safe."""
+    photo_id = parse_check_id(request.form.get("id")) or uuid.uuid4()
+    existing = db.session.get(Photo, photo_id)
+    if existing is not None:
+        return jsonify(id=str(existing.id), width=existing.width, height=existing.height), 200
+    upload = request.files.get("file")
+    if upload is None:
+        return error(422, "invalid", _("Some fields are wrong."),
+                     fields={"file": _("Attach a photo.")})
+    try:
+        processed = process_photo(upload.stream, max_bytes=current_app.config["PHOTO_MAX_BYTES"])
+    except PhotoError as exc:
+        return error(422, "invalid", photo_error_message(exc),
+                     fields={"file": photo_error_message(exc)})
+    photo = save_photo(processed, current_app.config["PHOTO_FOLDER"], current_user, photo_id)
+    db.session.commit()
+    return jsonify(id=str(photo.id), width=photo.width, height=photo.height), 201

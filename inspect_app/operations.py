@@ -1,0 +1,222 @@
+"""The writes. Views, the API and the CLI all call these; they flush, the caller commits."""
+import hashlib
+import json
+import re
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from . import codes
+from .extensions import db
+from .models import (ANSWERS, ROLES, ApiToken, Check, CheckFinding, Checkpoint, Label, Photo,
+                     User, utcnow)
+from .security import hash_token
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
+MAX_NOTE = 2000
+# A phone clock a little ahead is normal; a day ahead is a wrong clock, not a check.
+MAX_CLOCK_AHEAD = timedelta(hours=24)
+
+
+class OperationError(Exception):
+    """Base of the errors the domain functions raise with a message for people."""
+
+
+@dataclass
+class ValidationFailed(OperationError):
+    """Bad input: `fields` maps each bad field to what is wrong with it."""
+
+    fields: dict = field(default_factory=dict)
+
+    def __str__(self):
+        return "; ".join(f"{k}: {v}" for k, v in self.fields.items())
+
+
+class CheckConflict(OperationError):
+    """The same check id was sent before with different content."""
+
+
+def lookup_checkpoint(code):
+    """The checkpoint an active code belongs to, or None. Accepts any typed form of a code."""
+    code = codes.normalize(code)
+    if not code:
+        return None
+    return db.session.execute(
+        db.select(Checkpoint).where(Checkpoint.code == code)).scalar_one_or_none()
+
+
+def lookup_label(code):
+    """The Label row for a typed code (active, retired or blank), or None."""
+    code = codes.normalize(code)
+    return db.session.get(Label, code) if code else None
+
+
+def issue_code():
+    """A new code that was never issued before (codes are never reused)."""
+    while True:
+        code = codes.new_code()
+        if db.session.get(Label, code) is None:
+            return code
+
+
+def _content_hash(checkpoint, observed_at, items, note, item_notes, photo_ids, corrects_id):
+    content = {
+        "checkpoint": checkpoint.code,
+        "observed_at": observed_at.timestamp(),
+        "items": dict(sorted(items.items())),
+        "note": note,
+        "item_notes": dict(sorted(item_notes.items())),
+        "photos": dict(sorted((k, str(v)) for k, v in photo_ids.items())),
+        "corrects": str(corrects_id) if corrects_id else None,
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def _validate_check(checkpoint, observed_at, items, note, item_notes, received_at):
+    errors = {}
+    known = {item.key for item in checkpoint.kind.items}
+    if not isinstance(items, dict) or not items:
+        errors["items"] = _l("Answer at least one checklist item.")
+    else:
+        unknown = sorted(str(k) for k in items if k not in known)
+        bad = sorted(str(k) for k, v in items.items() if k in known and v not in ANSWERS)
+        if unknown:
+            errors["items"] = _l("Not on this checklist: %(keys)s", keys=", ".join(unknown))
+        elif bad:
+            errors["items"] = _l("Answer ok or fault for: %(keys)s", keys=", ".join(bad))
+    if not isinstance(observed_at, datetime) or observed_at.tzinfo is None:
+        errors["observed_at"] = _l("Give the time with its UTC offset.")
+    elif observed_at > received_at + MAX_CLOCK_AHEAD:
+        errors["observed_at"] = _l("This time is in the future; check the phone's clock.")
+    if not isinstance(note, str) or len(note) > MAX_NOTE:
+        errors["note"] = _l("A note is text of at most %(n)d characters.", n=MAX_NOTE)
+    for key, text in item_notes.items():
+        if key not in known or not isinstance(text, str) or len(text) > MAX_NOTE:
+            errors[f"item_notes.{key}"] = _l("A note is text of at most %(n)d characters.",
+                                             n=MAX_NOTE)
+    if checkpoint.status == "retired":
+        errors["checkpoint"] = _l("This checkpoint is retired.")
+    return errors
+
+
+def log_check(user, checkpoint, *, check_id, observed_at, items, note="", item_notes=None,
+              photos=None, corrects_id=None, source="web", received_at=None):
+    """Record one visit to a checkpoint. Returns (check, created).
+
+    The client's UUID makes it idempotent: the same id with the same content returns the
+    stored check (created=False); the same id with other content raises CheckConflict.
+    Raises ValidationFailed naming each bad field.
+    """
+    received_at = received_at or utcnow()
+    note = (note or "").strip() if isinstance(note, str) else note
+    item_notes = {k: v.strip() for k, v in (item_notes or {}).items()
+                  if isinstance(v, str) and v.strip()}
+    photos = photos or {}
+    errors = _validate_check(checkpoint, observed_at, items, note, item_notes, received_at)
+    if corrects_id is not None:
+        corrected = db.session.get(Check, corrects_id)
+        if corrected is None or corrected.checkpoint_id != checkpoint.id:
+            errors["corrects"] = _l("The check to correct was not found on this checkpoint.")
+    if errors:
+        raise ValidationFailed(errors)
+    digest = _content_hash(checkpoint, observed_at, items, note, item_notes,
+                           {k: p.id for k, p in photos.items()}, corrects_id)
+    existing = db.session.get(Check, check_id)
+    if existing is not None:
+        return _same_or_conflict(existing, digest)
+    check = Check(id=check_id, checkpoint_id=checkpoint.id, user_id=user.id,
+                  observed_at=observed_at, received_at=received_at, items=dict(items),
+                  fault_count=sum(1 for v in items.values() if v == "fault"), note=note,
+                  corrects_id=corrects_id, source=source, content_hash=digest)
+    db.session.add(check)
+    for item in checkpoint.kind.items:
+        if items.get(item.key) == "fault":
+            photo = photos.get(item.key)
+            db.session.add(CheckFinding(check_id=check_id, item_key=item.key,
+                                        note=item_notes.get(item.key, ""),
+                                        photo_id=photo.id if photo else None))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same id raced in from a second request (a double tap, a replay).
+        db.session.rollback()
+        existing = db.session.get(Check, check_id)
+        if existing is None:
+            raise
+        return _same_or_conflict(existing, digest)
+    return check, True
+
+
+def _same_or_conflict(existing, digest):
+    if existing.content_hash != digest:
+        raise CheckConflict(str(existing.id))
+    return existing, False
+
+
+def parse_check_id(value):
+    """A UUID from text, or None."""
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def last_check(checkpoint):
+    """The most recent check of a checkpoint by the phone's time, or None."""
+    return db.session.execute(
+        db.select(Check).where(Check.checkpoint_id == checkpoint.id)
+        .order_by(Check.observed_at.desc()).limit(1)).scalar_one_or_none()
+
+
+def current_faults(checkpoint, latest=None):
+    """What is wrong with the checkpoint now: the faulty items of its latest check."""
+    latest = latest if latest is not None else last_check(checkpoint)
+    if latest is None or not latest.fault_count:
+        return []
+    return list(latest.findings)
+
+
+def save_photo(processed, folder, user=None, photo_id=None):
+    """Store a re-encoded photo (see photos.process_photo) and its row; returns the Photo."""
+    from .photos import store_photo
+
+    relative = store_photo(processed, folder)
+    photo = Photo(id=photo_id or uuid.uuid4(), path=relative, sha256=processed.sha256, width=processed.width,
+                  height=processed.height, size=len(processed.data),
+                  uploaded_by_id=user.id if user else None)
+    db.session.add(photo)
+    db.session.flush()
+    return photo
+
+
+def create_user(username, role, password, display_name="", locale=None):
+    """Add a person who can sign in. Raises ValidationFailed on a bad name, role or password."""
+    errors = {}
+    username = (username or "").strip().lower()
+    if not USERNAME_RE.match(username):
+        errors["username"] = _l("2 to 64 lower-case letters, digits, dot, dash or underscore.")
+    elif db.session.execute(db.select(User.id).where(User.username == username)).first():
+        errors["username"] = _l("This username is taken.")
+    if role not in ROLES:
+        errors["role"] = _l("One of: %(roles)s", roles=", ".join(ROLES))
+    if not password or len(password) < 8:
+        errors["password"] = _l("At least 8 characters.")
+    if errors:
+        raise ValidationFailed(errors)
+    user = User(username=username, role=role, display_name=display_name or "", locale=locale)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def add_token(user, name=""):
+    """Create an API token for the user; returns the token text (shown once, stored hashed)."""
+    token = "ci_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, name=name, token_hash=hash_token(token)))
+    db.session.flush()
+    return token

@@ -1,0 +1,70 @@
+"""Sessions, API tokens and security headers."""
+import hashlib
+
+from flask import g
+from flask.sessions import SecureCookieSessionInterface
+
+from .extensions import db, login_manager
+from .models import ApiToken, User
+
+CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+       "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; "
+       "worker-src 'self' blob:; manifest-src 'self'; object-src 'none'; base-uri 'self'; "
+       "form-action 'self'; frame-ancestors 'none'")
+
+
+def hash_token(token):
+    """Tokens are stored as their SHA-256; a leaked database leaks no usable token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@login_manager.user_loader
+def load_user(user_id):
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user and user.active else None
+
+
+@login_manager.request_loader
+def load_user_from_token(req):
+    """Authorization: Bearer <token> signs the request in for the API only."""
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer ") or not req.path.startswith("/api/"):
+        return None
+    token = db.session.execute(
+        db.select(ApiToken).where(ApiToken.token_hash == hash_token(header[7:].strip()),
+                                  ApiToken.revoked_at.is_(None))).scalar_one_or_none()
+    if token is None or not token.user.active:
+        return None
+    g.token_auth = True
+    return token.user
+
+
+def init_app(app):
+    """Security headers on every response; no session cookie for token requests."""
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Permissions-Policy", "camera=(self), geolocation=()")
+        if app.config["COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        response.vary.add("HX-Request")
+        return response
+
+    app.session_interface = TokenAwareSessionInterface()
+
+
+class TokenAwareSessionInterface(SecureCookieSessionInterface):
+    """Requests signed in by a bearer token never get a session cookie."""
+
+    def should_set_cookie(self, app, session):
+        if getattr(g, "token_auth", False):
+            return False
+        return super().should_set_cookie(app, session)
+
+    def save_session(self, app, session, response):
+        if getattr(g, "token_auth", False):
+            return None
+        return super().save_session(app, session, response)
