@@ -33,6 +33,8 @@ DEFAULTS = {
     "WTF_CSRF_TIME_LIMIT": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "LABEL_FOLDER": str(ROOT / "labels"),
+    # Static URLs carry a content hash (pages.static_url), so they can be cached for a year.
+    "SEND_FILE_MAX_AGE_DEFAULT": 365 * 86400,
 }
 
 

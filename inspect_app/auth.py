@@ -6,12 +6,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms import BooleanField, HiddenField, PasswordField, StringField
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional
 
 from .access import require_login
 from .extensions import db, limiter
-from .i18n import LANGUAGE_COOKIE, LOCALE_NAMES, LOCALES
+from .i18n import LANGUAGE_COOKIE, LOCALES
 from .models import User
 
 bp = Blueprint("auth", __name__)
@@ -26,8 +26,7 @@ class LoginForm(FlaskForm):
 
 class AccountForm(FlaskForm):
     display_name = StringField(_l("Your name"), validators=[Length(max=100)])
-    locale = SelectField(_l("Language"), choices=[("", _l("As the browser says"))]
-                         + [(k, v) for k, v in LOCALE_NAMES.items()])
+    locale = StringField(_l("Language"), validators=[AnyOf(("",) + LOCALES)])
     current_password = PasswordField(_l("Current password"), validators=[Optional()])
     new_password = PasswordField(_l("New password"),
                                  validators=[Optional(), Length(min=8, max=200)])
@@ -89,13 +88,14 @@ def account():
     form = AccountForm(obj=current_user if request.method == "GET" else None)
     if request.method == "GET":
         form.locale.data = current_user.locale or ""
+    form.locale.data = form.locale.data or ""
     if form.validate_on_submit():
         if form.new_password.data:
             if not current_user.check_password(form.current_password.data or ""):
                 form.current_password.errors.append(_("This is not your current password."))
                 return render_template("auth/account.html", form=form), 422
             current_user.set_password(form.new_password.data)
-        current_user.display_name = form.display_name.data.strip()
+        current_user.display_name = (form.display_name.data or "").strip()
         current_user.locale = form.locale.data or None
         db.session.commit()
         flash(_("Saved."), "success")

@@ -1,9 +1,10 @@
 """Commands: flask --app inspect_app demo | user | token | checkpoints."""
+import io
 import sys
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .extensions import db
 from .importer import export_checkpoints, import_checkpoints, read_csv
@@ -88,11 +89,13 @@ def checkpoints_import(file, dry_run):
 @checkpoints_cli.command("export")
 def checkpoints_export():
     """Write all checkpoints as CSV to standard output."""
-    out = click.get_text_stream("stdout", encoding="utf-8")
+    out = io.StringIO()
     export_checkpoints(out)
+    click.echo(out.getvalue(), nl=False)
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--days", default=28, show_default=True, help="Days of past checks.")
 def demo_command(days):
     """Load the demo school (safe to run twice)."""
@@ -104,6 +107,7 @@ def demo_command(days):
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command():
     """Create the tables without migrations (tests and throwaway databases)."""
     db.create_all()

@@ -1,5 +1,5 @@
 """Language choice and translated data (kind names, checklist labels)."""
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -28,6 +28,8 @@ def locale_for_tag(tag):
 
 def select_locale():
     """The user's setting, else the language cookie, else the browser, else Simplified."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
         return current_user.locale
     cookie = request.cookies.get(LANGUAGE_COOKIE)

@@ -112,7 +112,7 @@ def log_check(user, checkpoint, *, check_id, observed_at, items, note="", item_n
     Raises ValidationFailed naming each bad field.
     """
     received_at = received_at or utcnow()
-    note = (note or "").strip() if isinstance(note, str) else note
+    note = "" if note is None else (note.strip() if isinstance(note, str) else note)
     item_notes = {k: v.strip() for k, v in (item_notes or {}).items()
                   if isinstance(v, str) and v.strip()}
     photos = photos or {}

@@ -57,7 +57,6 @@ def role_names():
 
 def init_app(app):
     """Register template helpers and long caching of versioned static files."""
-    app.config.setdefault("SEND_FILE_MAX_AGE_DEFAULT", 365 * 86400)
     app.add_template_filter(when)
     app.add_template_filter(ago)
     app.add_template_filter(tr)

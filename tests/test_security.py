@@ -1,0 +1,68 @@
+"""Headers, storage settings and the schema history."""
+import sqlite3
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+
+from inspect_app import create_app
+from inspect_app.extensions import db
+from inspect_app.models import Check, utcnow
+
+
+def test_security_headers(client, school):
+    response = client.get(f"/q/{school['南门']}")
+    csp = response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp and "unsafe-eval'" not in csp.replace("wasm-unsafe-eval'", "")
+    assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    html = response.get_data(as_text=True)
+    assert "<script>" not in html and " style=" not in html and " onclick=" not in html
+
+
+def test_sqlite_is_durable_and_strict(app):
+    with app.app_context():
+        with db.engine.connect() as conn:
+            pragma = lambda name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+            assert pragma("journal_mode") == "wal"
+            assert pragma("synchronous") == 2  # FULL
+            assert pragma("foreign_keys") == 1
+            assert pragma("busy_timeout") >= 1000
+
+
+def test_checks_cannot_be_edited_or_deleted(app, school):
+    import uuid
+
+    import pytest
+
+    from inspect_app.models import Checkpoint, ImmutableRecordError, User
+    from inspect_app.operations import log_check
+
+    with app.app_context():
+        guard = db.session.execute(db.select(User).where(User.username == "guard")).scalar_one()
+        cp = db.session.execute(db.select(Checkpoint).where(Checkpoint.name == "南门")).scalar_one()
+        check, _ = log_check(guard, cp, check_id=uuid.uuid4(), observed_at=utcnow(),
+                             items={"gate_intact": "ok"})
+        db.session.commit()
+        check.note = "changed"
+        with pytest.raises(ImmutableRecordError):
+            db.session.commit()
+        db.session.rollback()
+        db.session.delete(db.session.get(Check, check.id))
+        with pytest.raises(ImmutableRecordError):
+            db.session.commit()
+
+
+def test_migrations_build_the_same_schema_as_the_models(tmp_path):
+    path = tmp_path / "migrated.sqlite3"
+    app = create_app({"TESTING": True, "SECRET_KEY": "x",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        assert diff == [], diff
+    tables = {r[0] for r in sqlite3.connect(path).execute(
+        "SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"checks", "checkpoints", "labels", "users", "alembic_version"} <= tables
