@@ -15,6 +15,21 @@ from .i18n import LOCALE_NAMES, current_locale, tr
 from .models import utcnow
 
 HTML_LANG = {"zh_Hans": "zh-Hans", "zh_Hant": "zh-Hant", "en": "en"}
+NAV = []  # (order, endpoint, lazy label, action from access.RULES or None for everyone)
+
+
+def add_nav(order, endpoint, label, action=None):
+    """Put a link in the navigation bar; shown to users allowed `action` (None: signed in)."""
+    NAV.append((order, endpoint, label, action))
+    NAV.sort(key=lambda entry: entry[0])
+
+
+def nav_links():
+    """The navigation links the signed-in user may follow: (endpoint, label)."""
+    if not current_user.is_authenticated:
+        return []
+    return [(endpoint, label) for _order, endpoint, label, action in NAV
+            if action is None or can(current_user, action)]
 
 
 @lru_cache(maxsize=64)
@@ -67,6 +82,7 @@ def init_app(app):
         locale = current_locale()
         return {
             "static_url": static_url,
+            "nav_links": nav_links,
             "htmx_url": static_url(htmx_file(app.static_folder)),
             "html_lang": HTML_LANG.get(locale, "zh-Hans"),
             "current_locale_name": locale,

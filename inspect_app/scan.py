@@ -5,6 +5,7 @@ from datetime import datetime
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    send_file, url_for)
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
@@ -16,9 +17,11 @@ from .extensions import db, is_htmx
 from .models import Check, Photo, utcnow
 from .operations import (CheckConflict, ValidationFailed, current_faults, last_check,
                          log_check, lookup_label, parse_check_id, save_photo)
+from .pages import add_nav
 from .photos import PhotoError, photo_path, process_photo
 
 bp = Blueprint("scan", __name__)
+add_nav(10, "scan.index", _l("Scan"))
 
 
 class CodeForm(FlaskForm):

@@ -11,7 +11,9 @@ from sqlalchemy import (JSON, Boolean, CheckConstraint, DateTime, ForeignKey, In
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .extensions import db
+from ..extensions import db
+
+__all__ = ['ROLES', 'CHECKPOINT_STATUSES', 'FREQUENCIES', 'ANSWERS', 'utcnow', 'UTCDateTime', 'User', 'ApiToken', 'Location', 'Kind', 'ChecklistItem', 'Schedule', 'Checkpoint', 'Label', 'Photo', 'Check', 'CheckFinding', 'ImmutableRecordError']
 
 ROLES = ("admin", "guard", "staff", "teacher")
 CHECKPOINT_STATUSES = ("in_service", "out_of_service", "retired")
@@ -176,7 +178,7 @@ class Schedule(db.Model):
     @property
     def spelling(self):
         """The CSV spelling: daily, weekly, weekly:mon, monthly, monthly:1."""
-        from .schedule_spelling import format_spelling
+        from ..schedule_spelling import format_spelling
 
         return format_spelling(self.frequency, self.weekday, self.monthday)
 
