@@ -81,7 +81,7 @@ def flask(*args, env=None):
 
 def compile_translations():
     say("compiling translations")
-    sh(BIN / "pybabel", "compile", "--use-fuzzy", "-q", "-d", ROOT / "translations")
+    sh(BIN / "pybabel", "compile", "-d", ROOT / "translations", stdout=subprocess.DEVNULL)
 
 
 def lan_address():
