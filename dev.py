@@ -20,10 +20,10 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
-# Debian packages the project needs: a CJK font for label sheets, poppler to look at PDFs,
-# Chromium for the browser tests.
+# Debian packages the project needs: a CJK font for label sheets; for the tests poppler and
+# librsvg to rasterise label PDFs and SVGs, and Chromium for the browser tests.
 APT_RUN = ["fonts-wqy-microhei"]
-APT_TEST = ["fonts-wqy-microhei", "poppler-utils", "chromium"]
+APT_TEST = ["fonts-wqy-microhei", "poppler-utils", "librsvg2-bin", "chromium"]
 
 
 def say(text):
