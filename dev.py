@@ -125,12 +125,14 @@ def self_signed_certificate(address):
     """A certificate for a trial over HTTPS on the LAN (phones will warn once)."""
     folder = ROOT / "instance" / "tls"
     folder.mkdir(parents=True, exist_ok=True)
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    if not cert.exists():
+    cert, key, made_for = folder / "cert.pem", folder / "key.pem", folder / "address"
+    # A new LAN address (another Wi-Fi) needs a new certificate naming it.
+    if not cert.exists() or not made_for.exists() or made_for.read_text() != address:
         say("making a self-signed certificate for the HTTPS trial")
         sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "365",
            "-subj", "/CN=campus-inspect", "-keyout", key, "-out", cert,
            "-addext", f"subjectAltName=IP:{address},IP:127.0.0.1,DNS:localhost")
+        made_for.write_text(address)
     return str(cert), str(key)
 
 

@@ -60,14 +60,27 @@ def create_app(test_config=None):
 
     extensions.init_app(app)
 
-    from . import api, auth, errors, pages, scan, security
+    from . import api, auth, errors, pages, pwa, scan, security
+    from . import api_repairs, repairs  # noqa: F401 (api_repairs adds its routes to api.bp)
+    from . import admin, api_due, rounds  # noqa: F401 (api_due adds its routes to api.bp)
+    from . import api_summary, summary  # noqa: F401 (api_summary adds its routes to api.bp)
 
     security.init_app(app)
     pages.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(scan.bp)
+    app.register_blueprint(rounds.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(api.bp)
+    repairs.init_app(app)
+    app.register_blueprint(repairs.bp)
+    app.register_blueprint(summary.bp)
+
+    from . import labels_views
+
+    app.register_blueprint(labels_views.bp)
+    app.register_blueprint(pwa.bp)
 
     from . import cli
 

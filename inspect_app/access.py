@@ -12,6 +12,28 @@ RULES = {
     "log_check": {"admin", "guard", "staff"},
     "view_check_details": {"admin", "guard", "staff"},
     "manage": {"admin"},
+    "print_label": {"admin", "staff"},
+    "view_work": {"admin", "guard", "staff"},  # my work, rounds and their runs
+    "walk_round": {"admin", "guard", "staff"},  # start and finish a run (see can_finish_run)
+    # Repairs (see repairs_ops): anyone signed in reports; the manager triages; staff fix.
+    "report_repair": {"admin", "guard", "staff", "teacher"},
+    "triage_repairs": {"admin"},
+    "work_repairs": {"admin", "staff"},
+    "my_repairs_tab": {"staff"},
+    "view_all_repairs": {"admin", "guard", "staff"},
+    # Weekly summary, term statistics, share links (summary.py); share links need no sign-in.
+    "view_summary": {"admin"},
+    # A checkpoint's history; teachers see dates and results, not notes or photos
+    # (those need view_check_details).
+    "view_history": {"admin", "guard", "staff", "teacher"},
+}
+
+# A repair step -> who may take it (record-level; see may_step_repair).
+REPAIR_STEPS = {
+    "accept": "manager", "assign": "manager", "decline": "manager", "merge": "manager",
+    "start": "worker", "done": "worker",
+    "sign_off": "reporter", "reject": "reporter", "rate": "reporter",
+    "me_too": "signed_in", "comment": "viewer",
 }
 
 
@@ -54,3 +76,57 @@ def require_login(view):
             return login_redirect()
         return view(*args, **kwargs)
     return wrapped
+
+
+def is_repair_reporter(user, repair, tracking=False):
+    """The reporter: the signed-in person who reported it, or whoever holds its tracking link."""
+    if tracking:
+        return True
+    return bool(user is not None and user.is_authenticated and repair.reporter_id == user.id)
+
+
+def can_view_repair(user, repair, tracking=False):
+    """Guards, staff and the manager see every repair; others the ones they reported or follow."""
+    if tracking or can(user, "view_all_repairs"):
+        return True
+    if user is None or not user.is_authenticated:
+        return False
+    return repair.reporter_id == user.id or any(f.user_id == user.id for f in repair.followers)
+
+
+def may_step_repair(user, repair, action, tracking=False):
+    """True if this person may take this step on this repair (whether the step fits the
+    repair's state is the domain's business, not this)."""
+    who = REPAIR_STEPS.get(action)
+    if who == "manager":
+        return can(user, "triage_repairs")
+    if who == "worker":
+        return can(user, "triage_repairs") or (
+            can(user, "work_repairs") and repair.assignee_id == user.id)
+    if who == "reporter":
+        return is_repair_reporter(user, repair, tracking)
+    if who == "signed_in":
+        return can(user, "report_repair")
+    if who == "viewer":
+        return can_view_repair(user, repair, tracking)
+    return False
+
+
+def photo_only_on_repairs(photo_id):
+    """True for a photo attached to repairs but to no check: /photos/<id> (check photos, seen by
+    guards and staff) must not serve it; the repair's own photo routes do."""
+    from .extensions import db
+    from .models import CheckFinding, RepairPhoto
+
+    on_repair = db.session.scalar(db.select(RepairPhoto.id).where(RepairPhoto.photo_id == photo_id)
+                                  .limit(1))
+    if on_repair is None:
+        return False
+    on_check = db.session.scalar(db.select(CheckFinding.id).where(CheckFinding.photo_id == photo_id)
+                                 .limit(1))
+    return on_check is None
+
+
+def can_finish_run(user, run):
+    """The person walking a run finishes it; an admin may finish any."""
+    return can(user, "walk_round") and (run.user_id == user.id or user.role == "admin")

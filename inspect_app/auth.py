@@ -49,13 +49,21 @@ def safe_next(target):
     return target
 
 
+def landing(user, refused_next=""):
+    """Where a sign-in without a usable ?next= goes: guards and staff to what is due now
+    (their work list), everyone else home. A refused foreign ?next= always goes home."""
+    if user.role in ("guard", "staff") and not refused_next:
+        return url_for("rounds.work")
+    return url_for("scan.index")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
     """Sign in; goes back to ?next= when it is a local path."""
     form = LoginForm(next=request.args.get("next", ""))
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(safe_next(form.next.data) or url_for("scan.index"))
+        return redirect(safe_next(form.next.data) or landing(current_user, form.next.data))
     status = 200
     if form.validate_on_submit():
         user = db.session.execute(
@@ -66,7 +74,7 @@ def login():
             from flask import session
 
             session.permanent = True
-            return redirect(safe_next(form.next.data) or url_for("scan.index"), code=303)
+            return redirect(safe_next(form.next.data) or landing(user, form.next.data), code=303)
         form.password.errors.append(_("Wrong username or password."))
     if request.method == "POST":
         status = 422

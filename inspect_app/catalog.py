@@ -5,7 +5,7 @@ here for zh_Hans, zh_Hant and en; a school may add its own kinds.
 """
 from .extensions import db
 from .models import ChecklistItem, Kind, Schedule
-from .schedule_spelling import parse_spelling
+from .schedule import parse_schedule
 
 
 def _t(hans, hant, en):
@@ -123,9 +123,9 @@ def ensure_kind(key):
                   for i, (k, labels) in enumerate(items)]
     db.session.add(kind)
     db.session.flush()
-    frequency, weekday, monthday = parse_spelling(spelling)
-    db.session.add(Schedule(kind_id=kind.id, frequency=frequency, weekday=weekday,
-                            monthday=monthday, runs_on_closure_days=closure))
+    parsed = parse_schedule(spelling)
+    db.session.add(Schedule(kind_id=kind.id, frequency=parsed.frequency, weekday=parsed.weekday,
+                            monthday=parsed.monthday, runs_on_closure_days=closure))
     db.session.flush()
     return kind
 

@@ -14,6 +14,7 @@ from .operations import ValidationFailed, add_token, create_user
 user_cli = AppGroup("user", help="People who sign in.")
 token_cli = AppGroup("token", help="API tokens.")
 checkpoints_cli = AppGroup("checkpoints", help="Checkpoints as CSV.")
+labels_cli = AppGroup("labels", help="QR label sheets.")
 
 
 def _read_password():
@@ -94,6 +95,83 @@ def checkpoints_export():
     click.echo(out.getvalue(), nl=False)
 
 
+@labels_cli.command("print")
+@click.option("--kind", help="Only checkpoints of this kind (key, e.g. fire_extinguisher).")
+@click.option("--location", help="Only checkpoints in this place and below, e.g. 北校区/启慧楼.")
+@click.option("--code", "codes_", multiple=True, help="Only these codes (repeatable).")
+@click.option("--layout", default="avery-l7160", show_default=True)
+@click.option("--start", default=1, show_default=True, help="First position on the sheet.")
+@click.option("--blank", default=0, show_default=True, help="Blank labels to add at the end.")
+@click.option("--none", "blank_only", is_flag=True, help="No checkpoints, only blank labels.")
+@click.option("--out", type=click.Path(dir_okay=False), help="PDF file (default: labels/printed/).")
+def labels_print(kind, location, codes_, layout, start, blank, blank_only, out):
+    """Write a print-ready PDF of QR labels."""
+    from pathlib import Path
+
+    from .label_sheets import print_sheets, select_checkpoints
+    from .labels import LabelError
+
+    checkpoints = [] if blank_only else select_checkpoints(kind, location, list(codes_))
+    try:
+        pdf = print_sheets(checkpoints, layout, start=start, blank=blank)
+    except LabelError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc))
+    path = Path(out) if out else Path(current_app.config["LABEL_FOLDER"], "printed",
+                                      f"labels-{layout}.pdf")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(pdf)
+    tmp.replace(path)  # never a half-written PDF
+    db.session.commit()
+    click.echo(f"{len(checkpoints)} labels and {blank} blank labels on {layout} -> {path}")
+
+
+@labels_cli.command("calibrate")
+@click.option("--layout", default="avery-l7160", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False))
+def labels_calibrate(layout, out):
+    """Write the calibration page for a layout."""
+    from pathlib import Path
+
+    from .label_sheets import printer_offset
+    from .labels import LabelError, load_layout, render_calibration
+
+    try:
+        sheet = load_layout(layout, current_app.config["LABEL_FOLDER"])
+    except LabelError as exc:
+        raise click.ClickException(str(exc))
+    path = Path(out or Path(current_app.config["LABEL_FOLDER"], "printed", f"calibration-{layout}.pdf"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(render_calibration(sheet, printer_offset(sheet.key)))
+    click.echo(str(path))
+
+
+@labels_cli.command("layouts")
+def labels_layouts():
+    """List the sheet layouts (files in labels/)."""
+    from .labels import list_layouts
+
+    for layout in list_layouts(current_app.config["LABEL_FOLDER"]):
+        click.echo(f"{layout.key}\t{layout.per_page} per page\t{layout.name}")
+
+
+@labels_cli.command("replace")
+@click.argument("code")
+@click.option("--reason", default="")
+def labels_replace(code, reason):
+    """Retire CODE (a torn or stolen label) and give its checkpoint a new code."""
+    from .label_sheets import replace_label
+    from .operations import lookup_checkpoint
+
+    cp = lookup_checkpoint(code)
+    if cp is None:
+        raise click.ClickException(f"no checkpoint has the code {code}")
+    new = replace_label(cp, reason)
+    db.session.commit()
+    click.echo(new)
+
+
 @click.command("demo")
 @with_appcontext
 @click.option("--days", default=28, show_default=True, help="Days of past checks.")
@@ -116,5 +194,9 @@ def init_db_command():
 
 def init_app(app):
     """Register the commands."""
-    for command in (user_cli, token_cli, checkpoints_cli, demo_command, init_db_command):
+    for command in (user_cli, token_cli, checkpoints_cli, labels_cli, demo_command,
+                    init_db_command):
         app.cli.add_command(command)
+    from .repairs import repairs_cli
+
+    app.cli.add_command(repairs_cli)

@@ -2,7 +2,7 @@
 one user per role and a few weeks of past checks. Loading it twice changes nothing."""
 import random
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -182,6 +182,117 @@ def load_demo(days=28, today=None):
         created += new
         checks += _past_checks(cp, users, today, days, tz, rng)
     db.session.flush()
+    load_demo_calendar(today)
+    load_demo_rounds(today, tz)
+    load_demo_repairs()
     return (f"demo school: {created} checkpoints added, {checks} past checks added; "
             f"sign in as {', '.join(u for u, *_ in DEMO_USERS)} with password {DEMO_PASSWORD}")
 
+
+def load_demo_calendar(today):
+    """The current term and a few closure days around `today` (safe to run twice)."""
+    from .models import CalendarDay, Term
+
+    autumn = today.month >= 8 or today.month == 1
+    year = today.year if today.month >= 8 else today.year - 1
+    if autumn:
+        name, first, last = f"{year}-{year + 1}学年第一学期", date(year, 9, 1), date(year + 1, 1, 22)
+        holidays = [("国庆节", date(year, 10, 1), 7), ("元旦", date(year + 1, 1, 1), 1)]
+    else:
+        name, first, last = f"{year}-{year + 1}学年第二学期", date(year + 1, 2, 23), date(year + 1, 7, 3)
+        holidays = [("清明节", date(year + 1, 4, 5), 1), ("劳动节", date(year + 1, 5, 1), 5)]
+    first, last = min(first, today - timedelta(days=14)), max(last, today + timedelta(days=14))
+    if db.session.execute(db.select(Term.id).where(Term.name == name)).first() is None:
+        db.session.add(Term(name=name, first_date=first, last_date=last))
+    holidays.append(("校运会", today + timedelta(days=9 - today.weekday()), 1))  # next Wednesday
+    for label, start, length in holidays:
+        for i in range(length):
+            day = start + timedelta(days=i)
+            if db.session.execute(db.select(CalendarDay.id).where(CalendarDay.day == day)).first() is None:
+                db.session.add(CalendarDay(day=day, kind="closed", name=label))
+    db.session.flush()
+
+
+DEMO_ROUNDS = [  # name, campus, guard
+    ("南校区晚间巡查", "南校区", "guard"),
+    ("北校区晚间巡查", "北校区", "guard2"),
+]
+
+
+def load_demo_rounds(today, tz, runs=5):
+    """Two evening rounds (gates and patrol points of each campus, 17:30-19:00, every day)
+    and their runs on the last few evenings (safe to run twice)."""
+    from .models import Kind, Location, Round, RoundGuard, RoundRun, RoundStop
+    from .rounds_ops import finish_run
+
+    for name, campus, username in DEMO_ROUNDS:
+        rnd = db.session.execute(db.select(Round).where(Round.name == name)).scalar_one_or_none()
+        guard = db.session.execute(db.select(User).where(User.username == username)).scalar_one()
+        if rnd is None:
+            stops = db.session.scalars(
+                db.select(Checkpoint).join(Kind).join(Location)
+                .where(Kind.key.in_(("gate", "patrol_point")), Location.path.like(f"{campus}/%"))
+                .order_by(Location.path, Checkpoint.name)).all()
+            rnd = Round(name=name, window_start=time(17, 30), window_end=time(19, 0),
+                        weekdays=list(range(7)), runs_on_closure_days=True)
+            rnd.stops = [RoundStop(checkpoint_id=cp.id, position=i) for i, cp in enumerate(stops)]
+            db.session.add(rnd)
+            db.session.flush()
+            db.session.add(RoundGuard(round_id=rnd.id, user_id=guard.id))
+        for back in range(1, runs + 1):
+            day = today - timedelta(days=back)
+            if db.session.execute(db.select(RoundRun.id).where(
+                    RoundRun.round_id == rnd.id, RoundRun.run_date == day)).first():
+                continue
+            started = datetime.combine(day, time(17, 2), tz)
+            run = RoundRun(round_id=rnd.id, user_id=guard.id, run_date=day, started_at=started,
+                           stop_count=len(rnd.stops))
+            db.session.add(run)
+            db.session.flush()
+            finish_run(guard, run, datetime.combine(day, time(18, 58), tz))
+    db.session.flush()
+
+
+DEMO_REPAIRS = [  # place path, checkpoint name, reporter (None: anonymous), severity, category,
+    # description, days ago, steps as (username, action, fields)
+    ("北校区/操场", "单杠 1号", "guard", "hazard", "sports", "横杠有裂纹，已拉警戒线", 0, []),
+    ("南校区/自行车棚", "自行车棚", None, "minor", "lighting_electrical", "车棚的灯晚上不亮", 1, []),
+    ("南校区/启慧楼/2F/203", "203教室", "teacher", "minor", "lighting_electrical",
+     "讲台上方两根灯管不亮", 1, [("admin", "accept", {"assignee": "staff"}),
+                                 ("staff", "start", {})]),
+    ("南校区/食堂/1F/操作间", "食堂操作间", "teacher", "major", "water", "洗菜池水龙头漏水", 2,
+     [("admin", "assign", {"assignee": "staff"}),
+      ("staff", "done", {"note": "更换阀芯", "parts": [{"name": "阀芯", "quantity": 1, "unit": "个"}],
+                         "cost": "18"})]),
+    ("南校区/启慧楼/1F/101", "101教室", "teacher", "minor", "furniture", "第三排课桌桌腿松动", 6,
+     [("admin", "assign", {"assignee": "staff"}),
+      ("staff", "done", {"note": "紧固桌腿", "parts": [{"name": "螺丝", "quantity": 4}]}),
+      ("teacher", "sign_off", {"rating": 5, "note": "很及时"})]),
+    ("北校区/知行楼/1F/102", "102教室", "teacher", "minor", "doors_windows", "后门门锁卡住", 6,
+     [("admin", "accept", {"assignee": "staff"})]),
+]
+
+
+def load_demo_repairs():
+    """A few repairs in different states: new (a hazard, an anonymous report), in progress,
+    done and waiting for sign-off, closed and rated, overdue. Safe to run twice."""
+    from .models import Location
+    from .repairs_ops import report_repair, step
+
+    for path, name, reporter, severity, category, text, days_ago, steps in DEMO_REPAIRS:
+        cp = db.session.scalar(db.select(Checkpoint).join(Location).where(
+            Location.path == path, Checkpoint.name == name))
+        if cp is None:
+            continue
+        user = db.session.scalar(db.select(User).where(User.username == reporter)) if reporter else None
+        repair, created, _token = report_repair(
+            cp, severity=severity, category=category, description=text, reporter=user,
+            uid=uuid.uuid5(NAMESPACE, f"repair/{path}/{name}"),
+            reporter_name="" if user else "家长 刘女士")
+        if not created:
+            continue
+        repair.reported_at -= timedelta(days=days_ago, hours=2)
+        for username, action, fields in steps:
+            actor = db.session.scalar(db.select(User).where(User.username == username))
+            step(repair, action, user=actor, **fields)
+    db.session.flush()

@@ -12,7 +12,7 @@ from . import codes
 from .catalog import STANDARD_KINDS, ensure_kind
 from .extensions import db
 from .models import Checkpoint, Kind, Label, Location, Schedule, User
-from .schedule_spelling import parse_spelling
+from .schedule import parse_schedule
 
 COLUMNS = ("code", "name", "kind", "location", "schedule", "responsible")
 REQUIRED = ("name", "kind", "location")
@@ -108,7 +108,7 @@ def _check_row(number, row, seen_codes, seen_places, users):
         errors.append("a part of the location is longer than 100 characters")
     if row.get("schedule"):
         try:
-            parse_spelling(row["schedule"])
+            parse_schedule(row["schedule"])
         except ValueError:
             errors.append(f"schedule '{row['schedule']}' is not one of daily, weekly, "
                           "weekly:mon..weekly:sun, monthly, monthly:1..monthly:31")
@@ -196,7 +196,8 @@ def _set_schedule(checkpoint, spelling):
             return False
         db.session.delete(override)
         return True
-    frequency, weekday, monthday = parse_spelling(spelling)
+    parsed = parse_schedule(spelling)
+    frequency, weekday, monthday = parsed.frequency, parsed.weekday, parsed.monthday
     if override is None:
         db.session.add(Schedule(checkpoint_id=checkpoint.id, frequency=frequency,
                                 weekday=weekday, monthday=monthday,

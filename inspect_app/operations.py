@@ -148,6 +148,10 @@ def log_check(user, checkpoint, *, check_id, observed_at, items, note="", item_n
         if existing is None:
             raise
         return _same_or_conflict(existing, digest)
+    if check.fault_count:
+        from .repairs_ops import faults_to_repairs
+
+        faults_to_repairs(check)  # every fault becomes (or adds to) an open repair
     return check, True
 
 

@@ -14,7 +14,7 @@ from wtforms.validators import Length
 from . import codes
 from .access import can, require
 from .extensions import db, is_htmx
-from .models import Check, Photo, utcnow
+from .models import Check, Kind, Photo, utcnow
 from .operations import (CheckConflict, ValidationFailed, current_faults, last_check,
                          log_check, lookup_label, parse_check_id, save_photo)
 from .pages import add_nav
@@ -73,7 +73,8 @@ def checkpoint(code):
     if label.state == "retired":
         return render_template("scan/retired.html", label=label), 410
     if label.state == "blank":
-        return render_template("scan/blank.html", label=label), 404
+        kinds = db.session.scalars(db.select(Kind).order_by(Kind.position)).all()
+        return render_template("scan/blank.html", label=label, kinds=kinds, form={}, error=None)
     return _checkpoint_page(label.checkpoint)
 
 

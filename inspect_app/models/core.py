@@ -178,9 +178,15 @@ class Schedule(db.Model):
     @property
     def spelling(self):
         """The CSV spelling: daily, weekly, weekly:mon, monthly, monthly:1."""
-        from ..schedule_spelling import format_spelling
+        from ..schedule import format_schedule
 
-        return format_spelling(self.frequency, self.weekday, self.monthday)
+        return format_schedule(self.to_schedule())
+
+    def to_schedule(self):
+        """This row as the pure schedule.Schedule that schedule.py computes with."""
+        from .. import schedule
+
+        return schedule.Schedule.from_obj(self)
 
 
 class Checkpoint(db.Model):
