@@ -5,6 +5,7 @@ The catalogue goes in through the app's own code (``db.create_all``, the standar
 ``executemany`` in big batches, because a million checks through ``log_check`` would take
 an hour. The built database is kept in the bench folder, named by its size, and reused.
 """
+import fcntl
 import json
 import random
 import shutil
@@ -44,7 +45,15 @@ def make_app(db_path):
 
 
 def ensure_school(folder, checkpoints, checks, rebuild=False, seed=2026):
-    """Return (path, seconds spent building or None if reused)."""
+    """Return (path, seconds spent building or None if reused). Benches started at the same
+    time wait for each other (a lock file in the folder) instead of building twice."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    with open(Path(folder) / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure_school(folder, checkpoints, checks, rebuild, seed)
+
+
+def _ensure_school(folder, checkpoints, checks, rebuild, seed):
     path = school_db(folder, checkpoints, checks)
     meta = path.with_suffix(".json")
     if path.exists() and meta.exists() and not rebuild:

@@ -31,7 +31,6 @@ DEFAULTS = {
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     "TRUST_PROXY_COUNT": 0,
     "WTF_CSRF_TIME_LIMIT": None,
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "LABEL_FOLDER": str(ROOT / "labels"),
     # Static URLs carry a content hash (pages.static_url), so they can be cached for a year.
     "SEND_FILE_MAX_AGE_DEFAULT": 365 * 86400,
@@ -101,6 +100,9 @@ def _finish_config(app):
     instance.mkdir(parents=True, exist_ok=True)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", f"sqlite:///{instance / 'inspect.sqlite3'}")
     app.config.setdefault("PHOTO_FOLDER", str(instance / "photos"))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # A server connection can drop between requests; a SQLite file cannot.
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     secure = bool(app.config["COOKIE_SECURE"])
     app.config["SESSION_COOKIE_SECURE"] = secure
     app.config["REMEMBER_COOKIE_SECURE"] = secure

@@ -169,8 +169,10 @@ def post_check():
     except CheckConflict:
         db.session.rollback()
         return error(409, "conflict", _("A check with this id was stored with other content."))
+    # The reply is built before the commit, which would expire every object it reads.
+    reply = check_json(check)
     db.session.commit()
-    return jsonify(check_json(check)), 201 if created else 200
+    return jsonify(reply), 201 if created else 200
 
 
 @bp.get("/checks/<check_id>")

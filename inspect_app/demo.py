@@ -106,15 +106,17 @@ def _ensure_users():
     return users
 
 
-def _ensure_checkpoint(kinds, users, path, name, kind_key, responsible, facts):
+def _ensure_checkpoint(kinds, users, path, name, kind_key, responsible, facts, since=None):
     location = ensure_location(path)
     cp = db.session.execute(db.select(Checkpoint).where(
         Checkpoint.location_id == location.id, Checkpoint.name == name)).scalar_one_or_none()
     if cp is not None:
         return cp, False
     code = issue_code()
+    # Labelled before the demo's history starts, so past weeks show what was really missed.
     cp = Checkpoint(code=code, name=name, kind_id=kinds[kind_key].id, location_id=location.id,
-                    responsible_id=users[responsible].id, facts=facts)
+                    responsible_id=users[responsible].id, facts=facts,
+                    **({"created_at": since} if since else {}))
     db.session.add(cp)
     db.session.add(Label(code=code, checkpoint=cp, state="active"))
     db.session.flush()
@@ -178,7 +180,9 @@ def load_demo(days=28, today=None):
     rng = random.Random(20260901)
     created = checks = 0
     for path, name, kind_key, responsible, facts in _places():
-        cp, new = _ensure_checkpoint(kinds, users, path, name, kind_key, responsible, facts)
+        cp, new = _ensure_checkpoint(kinds, users, path, name, kind_key, responsible, facts,
+                                     since=datetime.combine(today - timedelta(days=days + 7),
+                                                            time(8), tz))
         created += new
         checks += _past_checks(cp, users, today, days, tz, rng)
     db.session.flush()

@@ -5,7 +5,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
@@ -123,22 +123,22 @@ def log_check(user, checkpoint, *, check_id, observed_at, items, note="", item_n
             errors["corrects"] = _l("The check to correct was not found on this checkpoint.")
     if errors:
         raise ValidationFailed(errors)
+    observed_at, received_at = observed_at.astimezone(UTC), received_at.astimezone(UTC)
     digest = _content_hash(checkpoint, observed_at, items, note, item_notes,
                            {k: p.id for k, p in photos.items()}, corrects_id)
     existing = db.session.get(Check, check_id)
     if existing is not None:
         return _same_or_conflict(existing, digest)
-    check = Check(id=check_id, checkpoint_id=checkpoint.id, user_id=user.id,
+    # Relationships are set as objects, so building the reply needs no further query.
+    check = Check(id=check_id, checkpoint=checkpoint, user=user,
                   observed_at=observed_at, received_at=received_at, items=dict(items),
                   fault_count=sum(1 for v in items.values() if v == "fault"), note=note,
                   corrects_id=corrects_id, source=source, content_hash=digest)
+    check.findings = [
+        CheckFinding(item_key=item.key, note=item_notes.get(item.key, ""),
+                     photo_id=photos[item.key].id if item.key in photos else None)
+        for item in checkpoint.kind.items if items.get(item.key) == "fault"]
     db.session.add(check)
-    for item in checkpoint.kind.items:
-        if items.get(item.key) == "fault":
-            photo = photos.get(item.key)
-            db.session.add(CheckFinding(check_id=check_id, item_key=item.key,
-                                        note=item_notes.get(item.key, ""),
-                                        photo_id=photo.id if photo else None))
     try:
         db.session.flush()
     except IntegrityError:

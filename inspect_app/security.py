@@ -30,13 +30,14 @@ def load_user_from_token(req):
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer ") or not req.path.startswith("/api/"):
         return None
-    token = db.session.execute(
-        db.select(ApiToken).where(ApiToken.token_hash == hash_token(header[7:].strip()),
-                                  ApiToken.revoked_at.is_(None))).scalar_one_or_none()
-    if token is None or not token.user.active:
+    user = db.session.execute(
+        db.select(User).join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == hash_token(header[7:].strip()),
+               ApiToken.revoked_at.is_(None))).scalar_one_or_none()
+    if user is None or not user.active:
         return None
     g.token_auth = True
-    return token.user
+    return user
 
 
 def init_app(app):

@@ -196,16 +196,43 @@ def load_term(first, last, at, name=None):
         db.select(RepairPart.name, RepairPart.unit, RepairPart.quantity)
         .join(RepairEvent, RepairEvent.id == RepairPart.event_id)
         .where(RepairEvent.at >= start, RepairEvent.at < end)).all()
-    kinds = db.session.execute(
-        db.select(Kind.key, Kind.names, func.count(Check.id),
-                  func.count(Check.id).filter(Check.fault_count > 0))
-        .join(Checkpoint, Checkpoint.kind_id == Kind.id)
-        .join(Check, Check.checkpoint_id == Checkpoint.id)
-        .where(Check.corrects_id.is_(None), Check.observed_at >= start, Check.observed_at < end)
-        .group_by(Kind.key, Kind.names)).all()
     return TermData(first=first, last=last, at=at, tz=tz, repairs=repairs,
-                    parts=[tuple(p) for p in parts], checks_by_kind=[tuple(k) for k in kinds],
+                    parts=[tuple(p) for p in parts], checks_by_kind=_checks_by_kind(start, end),
                     term_name=name)
+
+
+def _checks_by_kind(start, end):
+    """[(kind key, names, checks, checks with faults)] observed in [start, end), corrections
+    left out. Counted per checkpoint from the (checkpoint_id, observed_at) index."""
+    cp_kind = dict(db.session.execute(db.select(Checkpoint.id, Checkpoint.kind_id)).all())
+    in_range = (Check.checkpoint_id.in_(list(cp_kind)), Check.observed_at >= start,
+                Check.observed_at < end)
+    per_cp = dict(db.session.execute(db.select(Check.checkpoint_id, func.count())
+                                     .where(*in_range).group_by(Check.checkpoint_id)).all())
+    # Corrections are few: read them all by their index and take them off.
+    for cp_id, observed in db.session.execute(db.select(Check.checkpoint_id, Check.observed_at)
+                                              .where(Check.corrects_id >= uuid.UUID(int=0))):
+        if start <= observed < end:
+            per_cp[cp_id] = per_cp.get(cp_id, 0) - 1
+    faulty_checks = {}
+    for check_id, cp_id, corrects in db.session.execute(
+            db.select(Check.id, Check.checkpoint_id, Check.corrects_id)
+            .join(CheckFinding, CheckFinding.check_id == Check.id).where(*in_range[1:])):
+        if corrects is None:
+            faulty_checks[check_id] = cp_id
+    faulty = {}
+    for cp_id in faulty_checks.values():
+        faulty[cp_id] = faulty.get(cp_id, 0) + 1
+    kinds = {k.id: (k.key, k.names) for k in db.session.scalars(db.select(Kind))}
+    out = {}
+    for cp_id in set(per_cp) | set(faulty):
+        key, names = kinds[cp_kind[cp_id]]
+        row = out.setdefault(key, [key, names, 0, 0])
+        row[2] += per_cp.get(cp_id, 0)
+        row[3] += faulty.get(cp_id, 0)
+    return [tuple(row) for row in out.values() if row[2] or row[3]]
+
+
 
 
 def term(first, last, at, name=None):

@@ -32,7 +32,7 @@ def extinguisher(app, school):
 
 def test_guard_sees_everything_newest_first(as_role, extinguisher):
     guard = as_role("guard")
-    page = guard.get(f"/q/{extinguisher}/history")
+    page = guard.get(f"/q/{extinguisher}/history", headers={"Accept-Language": "en"})
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "25 checks, 2 repairs" in html  # the fault of the latest check opened a repair
