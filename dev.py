@@ -86,6 +86,11 @@ def compile_translations():
 
 def lan_address():
     """This machine's address on the local network (no packet is sent to find it)."""
+    if shutil.which("hostname"):
+        result = subprocess.run(["hostname", "-I"], capture_output=True, text=True)
+        for address in result.stdout.split():
+            if "." in address and not address.startswith("127."):
+                return address
     try:
         for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
             address = info[4][0]
