@@ -51,7 +51,8 @@ def get_due():
     everything = request.args.get("all") in ("1", "true", "yes")
     at = due.now()
     rounds, ctx = due.round_map()
-    items = sorted(due.load_due(at, on=on, rounds=rounds), key=due.sort_key)
+    keep = None if everything else due.keep_mine(current_user, ctx)
+    items = sorted(due.load_due(at, on=on, rounds=rounds, keep=keep), key=due.sort_key)
     person = due.Person(current_user.id, current_user.role)
     mine = {i.id: due.is_for(i, person, ctx) for i in items}
     if not everything:

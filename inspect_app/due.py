@@ -177,8 +177,10 @@ def round_map():
     return {k: tuple(v) for k, v in by_cp.items()}, Context(names, guards, roles)
 
 
-def load_due(at, *, on=None, checkpoint_ids=None, rounds=None):
-    """Every in-service checkpoint's DueItem at instant `at` (aware).
+def load_due(at, *, on=None, checkpoint_ids=None, rounds=None, keep=None):
+    """Every in-service checkpoint's DueItem at instant `at` (aware); with `keep`, only those
+    for which keep(responsible_id, round ids, schedule) is true (decided before any check is
+    loaded, so a person's own list costs only their checkpoints).
 
     With `on` (a local date) each checkpoint is judged in its period containing that date:
     as of `at` if the period is running, as of its end if it is over (not done -> 'missed'),
@@ -193,6 +195,8 @@ def load_due(at, *, on=None, checkpoint_ids=None, rounds=None):
     for row in _checkpoints(checkpoint_ids):
         schedule = schedules.get(("cp", row.id)) or schedules.get(("kind", row.kind_id))
         if schedule is None:
+            continue
+        if keep is not None and not keep(row.responsible_id, rounds.get(row.id, ()), schedule):
             continue
         instant = at
         if on is not None:
@@ -231,17 +235,28 @@ def _before_creation(created_at, deadline, at):
 
 def is_for(item, user, ctx):
     """Whether a due item is this person's work (the rule is in the module docstring)."""
-    if user.role == "admin" or item.responsible_id == user.id:
+    return is_mine(item.responsible_id, item.rounds, item.schedule, user, ctx)
+
+
+def is_mine(responsible_id, round_ids, schedule, user, ctx):
+    """is_for() on the parts of a checkpoint known before its checks are loaded."""
+    if user.role == "admin" or responsible_id == user.id:
         return True
-    for round_id in item.rounds:
+    for round_id in round_ids:
         guards = ctx.round_guards.get(round_id)
         if (guards and user.id in guards) or (not guards and user.role == "guard"):
             return True
     share = {"guard": ("daily",), "staff": ("weekly", "monthly")}.get(user.role, ())
-    if item.schedule.frequency not in share:
+    if schedule.frequency not in share:
         return False
-    owner = item.responsible_id
-    return owner is None or ctx.roles.get(owner) != user.role
+    return responsible_id is None or ctx.roles.get(responsible_id) != user.role
+
+
+def keep_mine(user, ctx):
+    """A load_due `keep` filter for this person's own work."""
+    person = Person(user.id, user.role)  # a plain copy: current_user is a slow proxy
+    return lambda responsible_id, round_ids, schedule: is_mine(
+        responsible_id, round_ids, schedule, person, ctx)
 
 
 @dataclass(frozen=True)
@@ -298,10 +313,7 @@ def sort_key(item):
 def work_for(user, at, *, everything=False, on=None):
     """The WorkList of `user` at `at` (everything due with everything=True)."""
     rounds, ctx = round_map()
-    items = load_due(at, on=on, rounds=rounds)
-    if not everything:
-        person = Person(user.id, user.role)  # a plain copy: current_user is a slow proxy
-        items = [i for i in items if is_for(i, person, ctx)]
+    items = load_due(at, on=on, rounds=rounds, keep=None if everything else keep_mine(user, ctx))
     items.sort(key=sort_key)
     return WorkList(items, at, on or local_today(at), everything, ctx)
 
