@@ -5,6 +5,7 @@ The drawing itself is in labels.py (pure); this module feeds it.
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 
+from . import models  # the clock is read through the module, so tests can freeze it
 from . import codes
 from .extensions import db
 from .labels import LabelContent, LabelError, load_layout, render_sheets
@@ -118,7 +119,7 @@ def replace_label(checkpoint, reason=""):
     Scanning the old code then says the label was replaced. Returns the new code."""
     old = db.session.get(Label, checkpoint.code)
     if old is not None:
-        old.state, old.retired_at = "retired", utcnow()
+        old.state, old.retired_at = "retired", models.utcnow()
         old.retired_reason = (reason or "")[:200]
     new = issue_code()
     db.session.add(Label(code=new, checkpoint_id=checkpoint.id, state="active"))
@@ -134,7 +135,7 @@ def link_blank_label(label, checkpoint):
     if checkpoint.code != label.code:
         old = db.session.get(Label, checkpoint.code)
         if old is not None:
-            old.state, old.retired_at = "retired", utcnow()
+            old.state, old.retired_at = "retired", models.utcnow()
             old.retired_reason = "replaced by a blank label"
     label.state, label.checkpoint_id = "active", checkpoint.id
     checkpoint.code = label.code

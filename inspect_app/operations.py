@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from . import models  # the clock is read through the module, so tests can freeze it
 from . import codes
 from .extensions import db
 from .models import (ANSWERS, ROLES, ApiToken, Check, CheckFinding, Checkpoint, Label, Photo,
@@ -18,8 +19,9 @@ from .security import hash_token
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 MAX_NOTE = 2000
-# A phone clock a little ahead is normal; a day ahead is a wrong clock, not a check.
-MAX_CLOCK_AHEAD = timedelta(hours=24)
+# A phone clock can be off, and scripts replay checks with chosen times: only a time more than
+# a year ahead of the server is refused as nonsense. received_at always keeps the server's time.
+MAX_CLOCK_AHEAD = timedelta(days=366)
 
 
 class OperationError(Exception):
@@ -111,7 +113,7 @@ def log_check(user, checkpoint, *, check_id, observed_at, items, note="", item_n
     stored check (created=False); the same id with other content raises CheckConflict.
     Raises ValidationFailed naming each bad field.
     """
-    received_at = received_at or utcnow()
+    received_at = received_at or models.utcnow()
     note = "" if note is None else (note.strip() if isinstance(note, str) else note)
     item_notes = {k: v.strip() for k, v in (item_notes or {}).items()
                   if isinstance(v, str) and v.strip()}

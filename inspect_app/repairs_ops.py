@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from . import models  # the clock is read through the module, so tests can freeze it
 from .access import may_step_repair
 from .extensions import db
 from .models import (OPEN_STATUSES, REPAIR_CATEGORIES, REPAIR_STATUSES, SEVERITIES, CheckFinding,
@@ -200,7 +201,7 @@ def report_repair(checkpoint, *, severity, description, category=None, reporter=
                     description=description, source="anonymous" if anonymous else source,
                     reporter_id=None if anonymous else reporter.id, reporter_name=reporter_name,
                     reporter_phone=reporter_phone, content_hash=digest,
-                    tracking_hash=token_hash(token) if token else None, reported_at=utcnow())
+                    tracking_hash=token_hash(token) if token else None, reported_at=models.utcnow())
     db.session.add(repair)
     db.session.flush()
     event = _event(repair, "reported", reporter, None, "reported", description,
@@ -268,7 +269,7 @@ def _event(repair, action, user, from_status, to_status, note="", data=None, act
            uid=None):
     event = RepairEvent(repair_id=repair.id, action=action, actor_id=user.id if user else None,
                         actor_name=actor_name, from_status=from_status, to_status=to_status,
-                        note=note or "", data=data or {}, uid=uid, at=utcnow())
+                        note=note or "", data=data or {}, uid=uid, at=models.utcnow())
     db.session.add(event)
     db.session.flush()
     return event
@@ -324,7 +325,7 @@ def _need(note, message):
 def _close(repair, status, verified):
     repair.status = status
     repair.verified = verified
-    repair.closed_at = utcnow()
+    repair.closed_at = models.utcnow()
     repair.open_fault_key = None
 
 
@@ -352,7 +353,7 @@ def _accept(repair, user, note, data):
         raise ValidationFailed({"severity": _l("Choose how bad it is.")})
     assignee = _staff(data["assignee"]) if data.get("assignee") else None
     repair.severity = severity
-    repair.accepted_at = utcnow()
+    repair.accepted_at = models.utcnow()
     repair.due_at = _due(data.get("due")) or deadline_for(severity, repair.reported_at)
     repair.status = "accepted"
     if assignee:
@@ -366,7 +367,7 @@ def _assign(repair, user, note, data):
     assignee = _staff(data.get("assignee"))
     payload = {"assignee": assignee.username, "assignee_name": assignee.name}
     if repair.status == "reported":
-        repair.accepted_at = utcnow()
+        repair.accepted_at = models.utcnow()
     due = _due(data.get("due"))
     if due or repair.due_at is None:
         repair.due_at = due or deadline_for(repair.severity, repair.reported_at)
@@ -376,7 +377,7 @@ def _assign(repair, user, note, data):
 
 
 def _start(repair, user, note, data):
-    repair.status, repair.started_at = "in_progress", utcnow()
+    repair.status, repair.started_at = "in_progress", models.utcnow()
     return {}
 
 
@@ -388,7 +389,7 @@ def _done(repair, user, note, data):
         raise ValidationFailed({"photos": _l("At most %(n)d photos.", n=MAX_PHOTOS)})
     if cost is not None:
         repair.cost_cents = (repair.cost_cents or 0) + cost
-    repair.status, repair.done_at = "done", utcnow()
+    repair.status, repair.done_at = "done", models.utcnow()
     return {"parts": parts, "cost_cents": cost}
 
 
@@ -511,7 +512,7 @@ def parse_cost(value):
 def close_unverified(now=None):
     """Close, as not verified, every repair done more than REPAIR_VERIFY_DAYS ago that its
     reporter never checked. Safe to call from many requests at once; returns how many closed."""
-    now = now or utcnow()
+    now = now or models.utcnow()
     limit = now - timedelta(days=int(current_app.config["REPAIR_VERIFY_DAYS"]))
     stale = db.session.scalars(db.select(Repair.id).where(Repair.status == "done",
                                                           Repair.done_at <= limit)).all()

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from . import models  # the clock is read through the module, so tests can freeze it
 from .extensions import db
 from .models import SummaryShare, utcnow
 
@@ -21,7 +22,7 @@ def create_share(user, name):
     """Make a share link; returns (share, token). The token is never stored."""
     token = secrets.token_urlsafe(32)
     share = SummaryShare(name=(name or "").strip()[:MAX_NAME], token_hash=_hash(token),
-                         created_by_id=user.id if user else None, created_at=utcnow())
+                         created_by_id=user.id if user else None, created_at=models.utcnow())
     db.session.add(share)
     db.session.flush()
     return share, token
@@ -34,7 +35,7 @@ def find_share(token, touch=True):
     share = db.session.scalar(db.select(SummaryShare).where(
         SummaryShare.token_hash == _hash(token), SummaryShare.revoked_at.is_(None)))
     if share is not None and touch:
-        now = utcnow()
+        now = models.utcnow()
         if share.last_used_at is None or now - share.last_used_at > TOUCH_EVERY:
             share.last_used_at = now
             db.session.flush()
@@ -44,7 +45,7 @@ def find_share(token, touch=True):
 def revoke_share(share):
     """Stop a share link from working (idempotent)."""
     if share.revoked_at is None:
-        share.revoked_at = utcnow()
+        share.revoked_at = models.utcnow()
         db.session.flush()
     return share
 

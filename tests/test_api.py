@@ -76,7 +76,7 @@ def test_post_check_then_replay_then_conflict(app, client, school, token):
     ({"items": {"no_such_item": "ok"}}, "items"),
     ({"note": 5}, "note"),
     ({"checkpoint": ""}, "checkpoint"),
-    ({"observed_at": "2099-01-01T00:00:00+00:00"}, "observed_at"),
+    ({"observed_at": "2099-01-01T00:00:00+00:00"}, "observed_at"),  # over a year ahead
 ])
 def test_malformed_checks_get_422_naming_the_field(app, client, school, token, change, field):
     response = client.post("/api/v1/checks", json=body(school["灭火器 01"], **change),
