@@ -5,9 +5,12 @@ The catalogue goes in through the app's own code (``db.create_all``, the standar
 ``executemany`` in big batches, because a million checks through ``log_check`` would take
 an hour. The built database is kept in the bench folder, named by its size, and reused.
 """
+import argparse
 import fcntl
 import json
+import os
 import random
+import secrets
 import shutil
 import sqlite3
 import time
@@ -28,7 +31,21 @@ TEACHERS = [f"teacher{i:02d}" for i in range(1, 9)]
 FAULT_RATE = 0.04
 BATCH = 50_000
 PASSWORD = "bench-password"
-SECRET_KEY = "bench-secret-key-not-for-production"
+# The environment's, else a fresh one per run (handed to gunicorn by bench_foundation.py).
+SECRET_KEY = os.environ.get("INSPECT_SECRET_KEY") or secrets.token_hex(32)
+
+
+def parser(doc):
+    """An argument parser with the options every bench shares: where the big school is built,
+    and its size."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=doc.split("\n\n", 1)[-1])
+    p.add_argument("--folder", default="/tmp/inspect-bench",
+                   help="where the school is built and reused (default %(default)s)")
+    p.add_argument("--checkpoints", type=int, default=2000, help="default %(default)s")
+    p.add_argument("--checks", type=int, default=1_000_000, help="default %(default)s")
+    return p
 
 
 def school_db(folder, checkpoints, checks):

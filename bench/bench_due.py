@@ -10,7 +10,6 @@ rounds, then times in-process with the Flask test client: GET /work as a guard (
 ?all=1) and GET /api/v1/due (mine and ?all=1) with a bearer token. Target: median <= 100 ms.
 Prints figures only; nothing passes or fails.
 """
-import argparse
 import re
 import statistics
 import sys
@@ -28,10 +27,7 @@ TARGET_MS = 100.0
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--folder", default="/tmp/inspect-bench")
-    p.add_argument("--checkpoints", type=int, default=2000)
-    p.add_argument("--checks", type=int, default=1_000_000)
+    p = _school.parser(__doc__)
     p.add_argument("--requests", type=int, default=30, help="timed requests per URL")
     p.add_argument("--quick", action="store_true")
     args = p.parse_args(argv)

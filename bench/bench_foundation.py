@@ -15,7 +15,6 @@
 
 Prints figures only; nothing passes or fails.
 """
-import argparse
 import json
 import os
 import random
@@ -40,13 +39,7 @@ TARGET_RATIO = 0.5
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
-    p.add_argument("--folder", default="/tmp/inspect-bench",
-                   help="where the school is built and reused (default %(default)s)")
-    p.add_argument("--checkpoints", type=int, default=2000, help="default %(default)s")
-    p.add_argument("--checks", type=int, default=1_000_000, help="default %(default)s")
+    p = _school.parser(__doc__)
     p.add_argument("--seconds", type=int, default=10, help="wrk duration per target")
     p.add_argument("--requests", type=int, default=300,
                    help="timed requests per route for the server-time medians")

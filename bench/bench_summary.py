@@ -14,7 +14,6 @@
 
 Prints figures only; nothing passes or fails.
 """
-import argparse
 import os
 import random
 import statistics
@@ -36,13 +35,7 @@ PARTS = [("灯管", "根"), ("水龙头", "个"), ("门锁", "把"), ("插座", 
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
-    p.add_argument("--folder", default="/tmp/inspect-bench",
-                   help="where the school is built and reused (default %(default)s)")
-    p.add_argument("--checkpoints", type=int, default=2000)
-    p.add_argument("--checks", type=int, default=1_000_000)
+    p = _school.parser(__doc__)
     p.add_argument("--repairs-per-day", type=int, default=12)
     p.add_argument("--requests", type=int, default=15, help="timed requests per route")
     p.add_argument("--rebuild", action="store_true", help="build the school again")

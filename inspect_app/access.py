@@ -112,19 +112,14 @@ def may_step_repair(user, repair, action, tracking=False):
     return False
 
 
-def photo_only_on_repairs(photo_id):
-    """True for a photo attached to repairs but to no check: /photos/<id> (check photos, seen by
-    guards and staff) must not serve it; the repair's own photo routes do."""
+def is_check_photo(photo_id):
+    """True for a photo on a check's finding: /photos/<id> serves only those (to the roles that
+    see checks); a repair's photos are served by the repair's own routes, to its viewers."""
     from .extensions import db
-    from .models import CheckFinding, RepairPhoto
+    from .models import CheckFinding
 
-    on_repair = db.session.scalar(db.select(RepairPhoto.id).where(RepairPhoto.photo_id == photo_id)
-                                  .limit(1))
-    if on_repair is None:
-        return False
-    on_check = db.session.scalar(db.select(CheckFinding.id).where(CheckFinding.photo_id == photo_id)
-                                 .limit(1))
-    return on_check is None
+    return db.session.scalar(db.select(CheckFinding.id).where(CheckFinding.photo_id == photo_id)
+                             .limit(1)) is not None
 
 
 def can_finish_run(user, run):

@@ -9,7 +9,7 @@ from . import models  # the clock is read through the module, so tests can freez
 from . import codes
 from .extensions import db
 from .labels import LabelContent, LabelError, load_layout, render_sheets
-from .models import Checkpoint, Kind, Label, Location, PrinterOffset, utcnow
+from .models import Checkpoint, Kind, Label, Location, PrinterOffset
 from .operations import issue_code
 
 MAX_LABELS = 5000

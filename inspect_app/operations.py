@@ -14,7 +14,7 @@ from . import models  # the clock is read through the module, so tests can freez
 from . import codes
 from .extensions import db
 from .models import (ANSWERS, ROLES, ApiToken, Check, CheckFinding, Checkpoint, Label, Photo,
-                     User, utcnow)
+                     User)
 from .security import hash_token
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from . import repairs_ops as ops
 from .access import (REPAIR_STEPS, can, can_view_repair, login_redirect, may_step_repair,
-                     photo_only_on_repairs, require)
+                     require)
 from .extensions import db, is_htmx, limiter
 from .i18n import tr
 from .models import (OPEN_STATUSES, REPAIR_CATEGORIES, REPAIR_STATUSES, SEVERITIES, Checkpoint,
@@ -39,19 +39,13 @@ NEXT = {"reported": "accept", "accepted": "assign", "assigned": "start", "in_pro
 
 
 def init_app(app):
-    """Settings, template helpers, and keeping repair photos off the check-photo route."""
+    """Settings and template helpers."""
     ops.init_app(app)
     app.jinja_env.globals.update(
         repair_open_at=ops.open_repairs_at, repair_title=repair_title,
         repair_category_names=ops.CATEGORY_NAMES, repair_severity_names=ops.SEVERITY_NAMES,
         repair_severity_help=ops.SEVERITY_HELP, repair_status_names=ops.STATUS_NAMES,
         repair_event_names=ops.EVENT_NAMES, repair_step_buttons=STEP_BUTTONS)
-
-    @app.before_request
-    def check_photos_only():
-        if request.endpoint == "scan.photo" and photo_only_on_repairs(
-                request.view_args.get("photo_id")):
-            abort(404)
 
 
 def repair_title(repair):

@@ -25,7 +25,7 @@ from . import models  # the clock is read through the module, so tests can freez
 from .access import may_step_repair
 from .extensions import db
 from .models import (OPEN_STATUSES, REPAIR_CATEGORIES, REPAIR_STATUSES, SEVERITIES, CheckFinding,
-                     Repair, RepairEvent, RepairFollower, RepairPart, RepairPhoto, User, utcnow)
+                     Repair, RepairEvent, RepairFollower, RepairPart, RepairPhoto, User)
 from .operations import OperationError, ValidationFailed
 
 # Settings (INSPECT_<NAME> in the environment, or instance/config.py).

@@ -12,7 +12,7 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from . import codes
-from .access import can, require
+from .access import can, is_check_photo, require
 from .extensions import db, is_htmx
 from .models import Check, Kind, Photo, utcnow
 from .operations import (CheckConflict, ValidationFailed, current_faults, last_check,
@@ -175,9 +175,9 @@ def photo_error_message(exc):
 @bp.get("/photos/<uuid:photo_id>")
 @require("view_check_details")
 def photo(photo_id):
-    """A stored photo, for those allowed to see checks."""
+    """A photo of a check's finding, for those allowed to see checks."""
     item = db.session.get(Photo, photo_id)
-    if item is None:
+    if item is None or not is_check_photo(photo_id):
         abort(404)
     path = photo_path(current_app.config["PHOTO_FOLDER"], item.path)
     response = send_file(path, mimetype="image/jpeg", max_age=86400)

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from . import models  # the clock is read through the module, so tests can freeze it
 from .extensions import db
-from .models import SummaryShare, utcnow
+from .models import SummaryShare
 
 MAX_NAME = 100
 TOUCH_EVERY = timedelta(hours=1)

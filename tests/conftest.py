@@ -1,6 +1,7 @@
 """Fixtures: a fresh app and database per test, clients signed in as each role."""
 import re
 
+import jsonschema
 import pytest
 from werkzeug.security import generate_password_hash
 
@@ -9,6 +10,8 @@ from inspect_app.catalog import ensure_standard_kinds
 from inspect_app.extensions import db, limiter
 from inspect_app.importer import import_checkpoints
 from inspect_app.models import Checkpoint, User
+from inspect_app.openapi import document
+from inspect_app.operations import add_token
 
 PASSWORD = "correct horse 1"
 ROLES = ("admin", "guard", "staff", "teacher")
@@ -71,6 +74,13 @@ def school(app):
         return {cp.name: cp.code for cp in db.session.scalars(db.select(Checkpoint))}
 
 
+def matches_schema(data, name):
+    """Validate JSON against a schema of the OpenAPI document; returns the data."""
+    spec = {"$ref": f"#/components/schemas/{name}", "components": document()["components"]}
+    jsonschema.validate(data, spec, cls=jsonschema.Draft202012Validator)
+    return data
+
+
 def csrf_token(client, path="/"):
     """The CSRF token a page hands out (as a browser would read it)."""
     html = client.get(path).get_data(as_text=True)
@@ -86,6 +96,18 @@ def login(client, username, password=PASSWORD, remember=False):
     if remember:
         data["remember"] = "y"
     return client.post("/login", data=data)
+
+
+@pytest.fixture
+def token(app):
+    """token('guard') -> headers carrying a new API token of that user."""
+    def make(username):
+        with app.app_context():
+            user = db.session.execute(db.select(User).where(User.username == username)).scalar_one()
+            value = add_token(user, "test")
+            db.session.commit()
+            return {"Authorization": f"Bearer {value}"}
+    return make
 
 
 @pytest.fixture

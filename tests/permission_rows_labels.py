@@ -1,9 +1,6 @@
 """Permission rows for the label pages (see test_permissions.py)."""
 
-
-def row(anonymous, teacher, guard, staff, admin):
-    return {"anonymous": anonymous, "teacher": teacher, "guard": guard, "staff": staff,
-            "admin": admin}
+from .permission_table import row
 
 
 ROWS = {

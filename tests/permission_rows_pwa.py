@@ -1,5 +1,5 @@
 """Permission rows for the installable/offline routes (inspect_app/pwa.py)."""
-from .test_permissions import ALL, row
+from .permission_table import ALL, row
 
 ROWS = {
     ("pwa.service_worker", "GET"): ALL,

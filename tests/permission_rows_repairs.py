@@ -10,13 +10,9 @@ from inspect_app.operations import log_check, save_photo
 from inspect_app.photos import process_photo
 from inspect_app.repairs_ops import report_repair
 
-
-def row(anonymous, teacher, guard, staff, admin):
-    return {"anonymous": anonymous, "teacher": teacher, "guard": guard, "staff": staff,
-            "admin": admin}
+from .permission_table import ALL, row
 
 
-ALL = row(200, 200, 200, 200, 200)
 ROWS = {
     ("repairs.report", "GET"): ALL,  # anonymous reports are on by default
     ("repairs.report", "POST"): row(422, 422, 422, 422, 422),  # nothing filled in

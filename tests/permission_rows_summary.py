@@ -4,13 +4,9 @@ from inspect_app.extensions import db
 from inspect_app.models import User
 from inspect_app.summary_shares import create_share
 
-
-def row(anonymous, teacher, guard, staff, admin):
-    return {"anonymous": anonymous, "teacher": teacher, "guard": guard, "staff": staff,
-            "admin": admin}
+from .permission_table import ALL, row
 
 
-ALL = row(200, 200, 200, 200, 200)
 MANAGER = row(302, 403, 403, 403, 200)
 ROWS = {
     ("summary.weekly", "GET"): MANAGER,

@@ -5,30 +5,13 @@ import jsonschema
 import pytest
 
 from inspect_app.extensions import db
-from inspect_app.models import Check, User
-from inspect_app.openapi import document
-from inspect_app.operations import add_token
+from inspect_app.models import Check
 
-
-
-@pytest.fixture
-def token(app):
-    def make(username):
-        with app.app_context():
-            user = db.session.execute(db.select(User).where(User.username == username)).scalar_one()
-            value = add_token(user, "test")
-            db.session.commit()
-            return {"Authorization": f"Bearer {value}"}
-    return make
+from .conftest import matches_schema
 
 
 def validate(response, schema_name):
-    spec = document()
-    schema = dict(spec["components"]["schemas"][schema_name])
-    schema["$defs"] = spec["components"]["schemas"]
-    resolver_doc = {"components": spec["components"], **schema}
-    jsonschema.validate(response.json, resolver_doc,
-                        cls=jsonschema.Draft202012Validator)
+    matches_schema(response.json, schema_name)
 
 
 def body(code, **overrides):

@@ -5,11 +5,11 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import jsonschema
 import pytest
 
 from inspect_app import models as models_pkg
-from inspect_app.openapi import document
+
+from .conftest import matches_schema
 
 SH = ZoneInfo("Asia/Shanghai")
 CSV = """code,name,kind,location,schedule,responsible
@@ -59,10 +59,7 @@ def school_from_outside(app, runner, tmp_path, monkeypatch):
 
 
 def validate(data, name):
-    spec = document()
-    schema = dict(spec["components"]["schemas"][name])
-    jsonschema.validate(data, {"components": spec["components"], **schema},
-                        cls=jsonschema.Draft202012Validator)
+    matches_schema(data, name)
 
 
 def states(response):

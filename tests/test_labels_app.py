@@ -1,5 +1,4 @@
 """Label sheets through the app: the manager's page, the CLI, blank and replaced labels."""
-import io
 
 from inspect_app.extensions import db
 from inspect_app.models import Checkpoint, Label

@@ -17,16 +17,8 @@ from inspect_app.operations import log_check, save_photo
 from inspect_app.photos import process_photo
 
 from .conftest import csrf_token, login
+from .permission_table import ALL, ROLES, SIGNED_IN, row
 
-ROLES = ("anonymous", "teacher", "guard", "staff", "admin")
-
-
-def row(anonymous, teacher, guard, staff, admin):
-    return dict(zip(ROLES, (anonymous, teacher, guard, staff, admin)))
-
-
-ALL = row(200, 200, 200, 200, 200)
-SIGNED_IN = row(302, 200, 200, 200, 200)
 # (endpoint, method): expected status per role. Bodies are empty or minimal (see _request).
 EXPECTED = {
     ("static", "GET"): ALL,
@@ -67,7 +59,7 @@ def url_values(app, school):
         Image.new("RGB", (20, 20), "blue").save(buf, "PNG")
         photo = save_photo(process_photo(buf.getvalue()), app.config["PHOTO_FOLDER"], guard)
         check, _ = log_check(guard, cp, check_id=uuid.uuid4(), observed_at=utcnow(),
-                             items={"gate_intact": "ok"})
+                             items={"gate_intact": "fault"}, photos={"gate_intact": photo})
         db.session.commit()
         values = {"code": cp.code, "photo_id": str(photo.id), "check_id": str(check.id),
                   "filename": "app.css"}

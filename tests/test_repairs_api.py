@@ -4,24 +4,12 @@ import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import jsonschema
 import pytest
 
 from inspect_app.extensions import db
-from inspect_app.models import Repair, RepairEvent, RepairPart, User, utcnow
-from inspect_app.openapi import document
-from inspect_app.operations import add_token
+from inspect_app.models import Repair, RepairEvent, RepairPart, utcnow
 
-
-@pytest.fixture
-def token(app):
-    def make(username):
-        with app.app_context():
-            user = db.session.execute(db.select(User).where(User.username == username)).scalar_one()
-            value = add_token(user, "test")
-            db.session.commit()
-            return {"Authorization": f"Bearer {value}"}
-    return make
+from .conftest import matches_schema
 
 
 @pytest.fixture
@@ -38,10 +26,7 @@ def api(client, token):
 
 
 def valid(response, schema_name="Repair"):
-    spec = document()
-    schema = {"$ref": f"#/components/schemas/{schema_name}", "components": spec["components"]}
-    jsonschema.validate(response.json, schema, cls=jsonschema.Draft202012Validator)
-    return response.json
+    return matches_schema(response.json, schema_name)
 
 
 def report(api, code, role="teacher", **extra):

@@ -10,8 +10,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import inspect_app.models as models_module
-import inspect_app.operations as operations_module
-import inspect_app.repairs_ops as repairs_ops_module
 from inspect_app.extensions import db
 from inspect_app.models import Checkpoint, Round, RoundRun, User
 from inspect_app.operations import add_token
@@ -50,8 +48,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch):
     c = Clock(local(25, 10))
-    for module in (models_module, operations_module, repairs_ops_module):
-        monkeypatch.setattr(module, "utcnow", c)
+    monkeypatch.setattr(models_module, "utcnow", c)  # every module reads the clock through it
     return c
 
 
