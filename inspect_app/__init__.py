@@ -34,6 +34,8 @@ DEFAULTS = {
     "LABEL_FOLDER": str(ROOT / "labels"),
     # Static URLs carry a content hash (pages.static_url), so they can be cached for a year.
     "SEND_FILE_MAX_AGE_DEFAULT": 365 * 86400,
+    # On SQLite, checks arriving together share one commit (see group_commit.py).
+    "GROUP_COMMIT": True,
 }
 
 

@@ -14,8 +14,8 @@ from .extensions import csrf, db
 from .i18n import tr
 from .models import Check, Photo
 from .openapi import document
-from .operations import (CheckConflict, ValidationFailed, last_check, log_check,
-                         lookup_checkpoint, parse_check_id, save_photo)
+from .operations import (CheckConflict, ValidationFailed, last_check,
+                         lookup_checkpoint, parse_check_id, record_check, save_photo)
 from .photos import PhotoError, process_photo
 from .scan import photo_error_message
 
@@ -157,7 +157,7 @@ def post_check():
                          fields={f"photos.{key}": _("Upload the photo first.")})
         photos[key] = photo
     try:
-        check, created = log_check(
+        check, created = record_check(
             current_user, cp, check_id=parsed["id"], observed_at=parsed["observed_at"],
             items=body["items"], note=body.get("note") or "",
             item_notes=body.get("item_notes") or {}, photos=photos,
@@ -169,10 +169,7 @@ def post_check():
     except CheckConflict:
         db.session.rollback()
         return error(409, "conflict", _("A check with this id was stored with other content."))
-    # The reply is built before the commit, which would expire every object it reads.
-    reply = check_json(check)
-    db.session.commit()
-    return jsonify(reply), 201 if created else 200
+    return jsonify(check_json(check)), 201 if created else 200
 
 
 @bp.get("/checks/<check_id>")

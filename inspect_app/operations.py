@@ -8,13 +8,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 
 from . import models  # the clock is read through the module, so tests can freeze it
 from . import codes
 from .extensions import db
-from .models import (ANSWERS, ROLES, ApiToken, Check, CheckFinding, Checkpoint, Label, Photo,
-                     User)
+from .group_commit import session_is_writing, writer_for
+from .models import (ANSWERS, ROLES, ApiToken, Check, CheckFinding, ChecklistItem,
+                     Checkpoint, Label, Photo, User)
 from .security import hash_token
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
@@ -42,13 +44,25 @@ class CheckConflict(OperationError):
     """The same check id was sent before with different content."""
 
 
+# Built once: every scan and every check runs these, and building a statement costs more
+# than SQLite takes to answer it.
+_CHECKPOINT_BY_CODE = db.select(Checkpoint).where(Checkpoint.code == bindparam("code"))
+_CHECKLIST_KEYS = (db.select(ChecklistItem.key).where(ChecklistItem.kind_id == bindparam("kind"))
+                   .order_by(ChecklistItem.position, ChecklistItem.id))
+
+
 def lookup_checkpoint(code):
     """The checkpoint an active code belongs to, or None. Accepts any typed form of a code."""
     code = codes.normalize(code)
     if not code:
         return None
-    return db.session.execute(
-        db.select(Checkpoint).where(Checkpoint.code == code)).scalar_one_or_none()
+    return db.session.execute(_CHECKPOINT_BY_CODE, {"code": code}).scalar_one_or_none()
+
+
+def checklist_keys(kind_id):
+    """The item keys of a kind's checklist in order, retired ones included (a phone that
+    kept an old checklist offline may still answer them)."""
+    return db.session.execute(_CHECKLIST_KEYS, {"kind": kind_id}).scalars().all()
 
 
 def lookup_label(code):
@@ -78,9 +92,9 @@ def _content_hash(checkpoint, observed_at, items, note, item_notes, photo_ids, c
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
-def _validate_check(checkpoint, observed_at, items, note, item_notes, received_at):
+def _validate_check(checkpoint, keys, observed_at, items, note, item_notes, received_at):
     errors = {}
-    known = {item.key for item in checkpoint.kind.items}
+    known = set(keys)
     if not isinstance(items, dict) or not items:
         errors["items"] = _l("Answer at least one checklist item.")
     else:
@@ -107,18 +121,59 @@ def _validate_check(checkpoint, observed_at, items, note, item_notes, received_a
 
 def log_check(user, checkpoint, *, check_id, observed_at, items, note="", item_notes=None,
               photos=None, corrects_id=None, source="web", received_at=None):
-    """Record one visit to a checkpoint. Returns (check, created).
+    """Record one visit to a checkpoint in the session. Returns (check, created); the
+    caller commits (see record_check for the usual case, a check on its own).
 
     The client's UUID makes it idempotent: the same id with the same content returns the
     stored check (created=False); the same id with other content raises CheckConflict.
     Raises ValidationFailed naming each bad field.
     """
+    check = _prepare_check(user, checkpoint, check_id, observed_at, items, note, item_notes,
+                           photos, corrects_id, source, received_at)
+    existing = db.session.get(Check, check_id)
+    if existing is not None:
+        return _same_or_conflict(existing, check.content_hash)
+    return _store_check(check)
+
+
+def record_check(user, checkpoint, *, check_id, observed_at, items, note="", item_notes=None,
+                 photos=None, corrects_id=None, source="web", received_at=None):
+    """log_check, committed: returns (check, created) once the check is durable.
+
+    A check without faults is the common case (one tap on All OK) and touches one row, so
+    on SQLite it goes through the group writer and shares its commit with the checks that
+    arrive at the same moment. Anything else commits the session as usual.
+    """
+    check = _prepare_check(user, checkpoint, check_id, observed_at, items, note, item_notes,
+                           photos, corrects_id, source, received_at)
+    writer = None
+    if not check.fault_count and not session_is_writing():
+        writer = writer_for(Check.__table__, stamp="received_at")
+    if writer is None:
+        existing = db.session.get(Check, check_id)
+        if existing is not None:
+            return _same_or_conflict(existing, check.content_hash)
+        check, created = _store_check(check)
+        db.session.commit()
+        return check, created
+    if writer.insert(_check_row(check, checkpoint, user)):
+        return check, True
+    existing = db.session.get(Check, check_id)
+    if existing is None:  # cannot happen: the insert found this id taken
+        raise CheckConflict(str(check_id))
+    return _same_or_conflict(existing, check.content_hash)
+
+
+def _prepare_check(user, checkpoint, check_id, observed_at, items, note, item_notes, photos,
+                   corrects_id, source, received_at):
+    """Validate a check and build it (not yet in the session)."""
     received_at = received_at or models.utcnow()
     note = "" if note is None else (note.strip() if isinstance(note, str) else note)
     item_notes = {k: v.strip() for k, v in (item_notes or {}).items()
                   if isinstance(v, str) and v.strip()}
     photos = photos or {}
-    errors = _validate_check(checkpoint, observed_at, items, note, item_notes, received_at)
+    keys = checklist_keys(checkpoint.kind_id)
+    errors = _validate_check(checkpoint, keys, observed_at, items, note, item_notes, received_at)
     if corrects_id is not None:
         corrected = db.session.get(Check, corrects_id)
         if corrected is None or corrected.checkpoint_id != checkpoint.id:
@@ -128,28 +183,38 @@ def log_check(user, checkpoint, *, check_id, observed_at, items, note="", item_n
     observed_at, received_at = observed_at.astimezone(UTC), received_at.astimezone(UTC)
     digest = _content_hash(checkpoint, observed_at, items, note, item_notes,
                            {k: p.id for k, p in photos.items()}, corrects_id)
-    existing = db.session.get(Check, check_id)
-    if existing is not None:
-        return _same_or_conflict(existing, digest)
     # Relationships are set as objects, so building the reply needs no further query.
     check = Check(id=check_id, checkpoint=checkpoint, user=user,
                   observed_at=observed_at, received_at=received_at, items=dict(items),
                   fault_count=sum(1 for v in items.values() if v == "fault"), note=note,
                   corrects_id=corrects_id, source=source, content_hash=digest)
     check.findings = [
-        CheckFinding(item_key=item.key, note=item_notes.get(item.key, ""),
-                     photo_id=photos[item.key].id if item.key in photos else None)
-        for item in checkpoint.kind.items if items.get(item.key) == "fault"]
+        CheckFinding(item_key=key, note=item_notes.get(key, ""),
+                     photo_id=photos[key].id if key in photos else None)
+        for key in keys if items.get(key) == "fault"]
+    return check
+
+
+def _check_row(check, checkpoint, user):
+    """The checks table row of a check without findings, for the group writer."""
+    return {"id": check.id, "checkpoint_id": checkpoint.id, "user_id": user.id,
+            "observed_at": check.observed_at, "received_at": check.received_at,
+            "items": check.items, "fault_count": check.fault_count, "note": check.note,
+            "corrects_id": check.corrects_id, "source": check.source,
+            "content_hash": check.content_hash}
+
+
+def _store_check(check):
     db.session.add(check)
     try:
         db.session.flush()
     except IntegrityError:
         # The same id raced in from a second request (a double tap, a replay).
         db.session.rollback()
-        existing = db.session.get(Check, check_id)
+        existing = db.session.get(Check, check.id)
         if existing is None:
             raise
-        return _same_or_conflict(existing, digest)
+        return _same_or_conflict(existing, check.content_hash)
     if check.fault_count:
         from .repairs_ops import faults_to_repairs
 

@@ -16,7 +16,7 @@ from .access import can, is_check_photo, require
 from .extensions import db, is_htmx
 from .models import Check, Kind, Photo, utcnow
 from .operations import (CheckConflict, ValidationFailed, current_faults, last_check,
-                         log_check, lookup_label, parse_check_id, save_photo)
+                         lookup_label, parse_check_id, record_check, save_photo)
 from .pages import add_nav
 from .photos import PhotoError, photo_path, process_photo
 
@@ -123,9 +123,10 @@ def log(code):
     check_id = parse_check_id(form.check_id.data) or uuid.uuid4()
     observed_at = _parse_observed_at(form.observed_at.data) or utcnow()
     try:
-        check, _created = log_check(current_user, cp, check_id=check_id, observed_at=observed_at,
-                                    items=items, note=form.note.data, item_notes=item_notes,
-                                    photos=photos, source="web")
+        check, _created = record_check(current_user, cp, check_id=check_id,
+                                       observed_at=observed_at, items=items,
+                                       note=form.note.data, item_notes=item_notes,
+                                       photos=photos, source="web")
     except ValidationFailed as exc:
         db.session.rollback()
         return _checkpoint_page(cp, form, {k: str(v) for k, v in exc.fields.items()}, 422)
@@ -134,7 +135,6 @@ def log(code):
         form.check_id.data = str(uuid.uuid4())
         return _checkpoint_page(cp, form, {"form": _("This form was already sent with other "
                                                      "answers. Check and send again.")}, 409)
-    db.session.commit()
     if is_htmx():
         return render_template("scan/_check_logged.html", cp=cp, check=check)
     flash(_("Check saved: %(result)s.", result=_("all OK") if not check.fault_count

@@ -3,6 +3,7 @@ import hashlib
 
 from flask import g
 from flask.sessions import SecureCookieSessionInterface
+from sqlalchemy import bindparam
 
 from .extensions import db, login_manager
 from .models import ApiToken, User
@@ -24,16 +25,18 @@ def load_user(user_id):
     return user if user and user.active else None
 
 
+_USER_BY_TOKEN = (db.select(User).join(ApiToken, ApiToken.user_id == User.id)
+                  .where(ApiToken.token_hash == bindparam("hash"), ApiToken.revoked_at.is_(None)))
+
+
 @login_manager.request_loader
 def load_user_from_token(req):
     """Authorization: Bearer <token> signs the request in for the API only."""
     header = req.headers.get("Authorization", "")
     if not header.startswith("Bearer ") or not req.path.startswith("/api/"):
         return None
-    user = db.session.execute(
-        db.select(User).join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == hash_token(header[7:].strip()),
-               ApiToken.revoked_at.is_(None))).scalar_one_or_none()
+    user = db.session.execute(_USER_BY_TOKEN, {"hash": hash_token(header[7:].strip())}
+                              ).scalar_one_or_none()
     if user is None or not user.active:
         return None
     g.token_auth = True
