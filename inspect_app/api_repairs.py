@@ -5,6 +5,7 @@ from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from . import repair_steps
 from . import repairs_ops as ops
 from .access import can, can_view_repair
 from .api import bp, error, iso
@@ -155,8 +156,9 @@ def post_repair_event(repair_id):
     if not isinstance(body, dict):
         return _invalid({"body": _("Send a JSON object.")})
     action = body.get("action")
-    if action not in ops.ACTIONS:
-        return _invalid({"action": _("One of: %(actions)s", actions=", ".join(ops.ACTIONS))})
+    if action not in repair_steps.ACTIONS:
+        return _invalid({"action": _("One of: %(actions)s",
+                                     actions=", ".join(repair_steps.ACTIONS))})
     if body.get("note") is not None and not isinstance(body["note"], str):
         return _invalid({"note": _("Must be text.")})
     uid = None
@@ -174,17 +176,18 @@ def post_repair_event(repair_id):
             if target_uid else None
         into = target.id if target else None
     try:
-        ops.step(repair, action, user=current_user, note=body.get("note") or "", uid=uid,
-                 assignee=body.get("assignee"), due=body.get("due"),
-                 severity=body.get("severity"), rating=body.get("rating"),
-                 parts=body.get("parts") or [], cost=body.get("cost"), into=into, photos=photos)
+        repair_steps.step(repair, action, user=current_user, note=body.get("note") or "",
+                          uid=uid, assignee=body.get("assignee"), due=body.get("due"),
+                          severity=body.get("severity"), rating=body.get("rating"),
+                          parts=body.get("parts") or [], cost=body.get("cost"), into=into,
+                          photos=photos)
     except ValidationFailed as exc:
         db.session.rollback()
         return _invalid({k: str(v) for k, v in exc.fields.items()})
-    except ops.StepNotAllowed as exc:
+    except repair_steps.StepNotAllowed as exc:
         db.session.rollback()
         return error(403, "forbidden", str(exc))
-    except ops.StepOutOfOrder as exc:
+    except repair_steps.StepOutOfOrder as exc:
         db.session.rollback()
         return error(409, "out_of_order", str(exc), repair_status=repair.status)
     except ops.RepairConflict:

@@ -281,7 +281,8 @@ def load_demo_repairs():
     """A few repairs in different states: new (a hazard, an anonymous report), in progress,
     done and waiting for sign-off, closed and rated, overdue. Safe to run twice."""
     from .models import Location
-    from .repairs_ops import report_repair, step
+    from .repair_steps import step
+    from .repairs_ops import report_repair
 
     for path, name, reporter, severity, category, text, days_ago, steps in DEMO_REPAIRS:
         cp = db.session.scalar(db.select(Checkpoint).join(Location).where(

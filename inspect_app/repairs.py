@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask.cli import AppGroup
 from flask_login import current_user
 
+from . import repair_steps
 from . import repairs_ops as ops
 from .access import (REPAIR_STEPS, can, can_view_repair, login_redirect, may_step_repair,
                      require)
@@ -237,7 +238,7 @@ def _repair(number, need_view=True):
 
 def available_steps(repair, user, tracking=False):
     """(primary step or None, other steps) this person may take now."""
-    steps = [a for a in ops.ACTIONS if repair.status in ops.FROM[a]
+    steps = [a for a in repair_steps.ACTIONS if repair.status in repair_steps.FROM[a]
              and may_step_repair(user, repair, a, tracking)]
     if "rate" in steps and (not repair.verified or repair.rating is not None):
         steps.remove("rate")
@@ -300,18 +301,19 @@ def _take_step(repair, user, token):
     if errors:
         return _repair_page(repair, token, errors, 422, open_step=action)
     try:
-        ops.step(repair, action, user=user, tracking=token is not None, note=form.get("note", ""),
-                 assignee=form.get("assignee"), due=form.get("due"),
-                 severity=form.get("severity"), rating=form.get("rating"), parts=parts,
-                 cost=form.get("cost"), into=form.get("into"),
-                 photos=_store(processed, user) if processed else ())
+        repair_steps.step(repair, action, user=user, tracking=token is not None,
+                          note=form.get("note", ""), assignee=form.get("assignee"),
+                          due=form.get("due"), severity=form.get("severity"),
+                          rating=form.get("rating"), parts=parts, cost=form.get("cost"),
+                          into=form.get("into"),
+                          photos=_store(processed, user) if processed else ())
     except ValidationFailed as exc:
         db.session.rollback()
         return _repair_page(repair, token, _fields(exc), 422, open_step=action)
-    except ops.StepNotAllowed as exc:
+    except repair_steps.StepNotAllowed as exc:
         db.session.rollback()
         return _repair_page(repair, token, status=403, message=str(exc))
-    except (ops.StepOutOfOrder, ops.RepairConflict) as exc:
+    except (repair_steps.StepOutOfOrder, ops.RepairConflict) as exc:
         db.session.rollback()
         return _repair_page(repair, token, status=409, message=str(exc))
     db.session.commit()
