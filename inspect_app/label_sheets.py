@@ -8,12 +8,34 @@ from flask_babel import gettext as _
 from . import models  # the clock is read through the module, so tests can freeze it
 from . import codes
 from .extensions import db
-from .labels import LabelContent, LabelError, load_layout, render_sheets
+from .labels import (LabelContent, LabelError, find_cjk_font, load_layout, missing_glyphs,
+                     render_sheets)
 from .models import Checkpoint, Kind, Label, Location, PrinterOffset
 from .operations import issue_code
 
 MAX_LABELS = 5000
 MAX_BLANK = 1000
+
+
+def unprintable():
+    """What the label font cannot draw, before anything is printed (it would come out as
+    empty boxes: rare characters, emoji): {"school": chars or "", "checkpoints": [(code,
+    name, place, chars)]} for the checkpoints not retired. Empty when no font is installed:
+    printing then says so itself."""
+    try:
+        find_cjk_font()
+    except LabelError:
+        return {"school": "", "checkpoints": []}
+    rows = db.session.execute(
+        db.select(Checkpoint.code, Checkpoint.name, Location.path).join(Location)
+        .where(Checkpoint.status != "retired").order_by(Location.path, Checkpoint.name))
+    found = []
+    for code, name, place in rows:
+        missing = missing_glyphs(name + place)
+        if missing:
+            found.append((code, name, place, "".join(sorted(missing))))
+    return {"school": "".join(sorted(missing_glyphs(current_app.config["SCHOOL_NAME"]))),
+            "checkpoints": found}
 
 
 def base_url():

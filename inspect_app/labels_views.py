@@ -9,7 +9,8 @@ from . import codes
 from .access import require
 from .extensions import db
 from .label_sheets import (checkpoint_for_blank, content_for, link_blank_label, print_sheets,
-                           printer_offset, replace_label, save_printer_offset, select_checkpoints)
+                           printer_offset, replace_label, save_printer_offset, select_checkpoints,
+                           unprintable)
 from .labels import LabelError, list_layouts, load_layout, render_calibration, render_label_png, \
     render_label_svg
 from .models import Kind
@@ -35,7 +36,8 @@ def _page(errors=None, status=200):
     kinds = db.session.scalars(db.select(Kind).order_by(Kind.position)).all()
     offsets = {layout.key: printer_offset(layout.key) for layout in _layouts()}
     return render_template("labels/index.html", layouts=_layouts(), kinds=kinds,
-                           offsets=offsets, errors=errors or {}, form=request.form), status
+                           offsets=offsets, errors=errors or {}, form=request.form,
+                           unprintable=unprintable()), status
 
 
 @bp.get("/labels")

@@ -125,3 +125,19 @@ def test_printer_offset_is_saved_and_checked(app, as_role):
     assert far.status_code == 422
     pdf = admin.get("/labels/calibration.pdf?layout=avery-l7160")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_labels_page_warns_of_characters_the_font_cannot_print(app, as_role, school):
+    admin = as_role("admin")
+    page = admin.get("/labels").get_data(as_text=True)
+    assert 'id="unprintable"' not in page  # the demo names are all printable
+    with app.app_context():
+        cp = db.session.execute(db.select(Checkpoint).where(Checkpoint.name == "单杠")).scalar_one()
+        cp.name = "单杠 😀"
+        db.session.commit()
+    page = admin.get("/labels").get_data(as_text=True)
+    assert 'id="unprintable"' in page
+    start = page.index('id="unprintable"')
+    section = page[start:page.index("</section>", start)]
+    assert "单杠 😀" in section and '<span class="missing">😀</span>' in section
+    assert "203教室" not in section  # only the names that need fixing
