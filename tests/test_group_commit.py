@@ -180,3 +180,17 @@ def test_only_a_sqlite_file_groups(uri):
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": uri})
     with app.app_context():
         assert writer_for(Check.__table__, "received_at") is None
+
+
+def test_the_same_id_twice_in_one_batch_is_stored_once(app, school):
+    """A double tap whose two sends land in the same batch: the first is new, the second
+    finds it (and the API then answers 200 with the stored check)."""
+    with app.app_context():
+        w = GroupWriter(db.engine, Check.__table__, "received_at")
+    first = _row(app)
+    again = dict(first, received_at=datetime.now(UTC))
+    batch = [_Pending(first), _Pending(again)]
+    w._write(batch)
+    assert [p.inserted for p in batch] == [True, False]
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Check.id))) == 1
