@@ -92,15 +92,17 @@ def prepare(monday, at, tz, users):
     newest = db.session.scalar(db.select(func.max(Checkpoint.created_at)))
     plan = (plan_fingerprint(), newest is None or newest <= at)
     database = _database()
-    past = {}
-    for m, n in zip(mondays[:-1], counts):
-        key = (plan, n, corrections)
-        cached = _PAST.get((database, m))
-        if cached is None or cached[0] != key:
-            figures = stats.week_counts(due.outcomes(m, m + timedelta(days=6), at), m)
-            _trim(_PAST)
-            cached = _PAST[(database, m)] = (key, figures)
-        past[m] = dict(cached[1])
+    keys = {m: (plan, n, corrections) for m, n in zip(mondays[:-1], counts)}
+    _trim(_PAST)
+    stale = [m for m, key in keys.items()
+             if _PAST.get((database, m)) is None or _PAST[(database, m)][0] != key]
+    if stale:
+        # One pass over the checks of every stale week: week by week, the checks of the
+        # months they share would be read again for each.
+        found = due.outcomes(min(stale), max(stale) + timedelta(days=6), at)
+        for m in stale:
+            _PAST[(database, m)] = (keys[m], stats.week_counts(found, m))
+    past = {m: dict(_PAST[(database, m)][1]) for m in keys}
     key = (plan, counts, corrections, _activity(monday), due.local_today(at, tz))
     return key, past
 

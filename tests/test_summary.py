@@ -343,3 +343,25 @@ def test_trend_sees_a_check_sent_late_for_an_earlier_week(client, week_school, t
     assert client.post("/api/v1/checks", json=body, headers=tokens["guard"]).status_code == 201
     again = client.get("/api/v1/summary/weekly?week=2026-W47", headers=tokens["admin"]).json
     assert again["trend"][-2]["done"] == 1 and again["trend"][-2]["missed"] == 20
+
+
+def test_trend_weeks_read_together_equal_each_week_alone(app, client, week_school, tokens, clock):
+    """The trend's earlier weeks are judged in one pass over their checks; each must match
+    what judging that week on its own gives."""
+    from inspect_app import due, stats
+    from inspect_app.summary_cache import _PAST
+
+    for day in (3, 4, 10, 11):  # checks in earlier weeks, one of them late in its window
+        body = {"id": str(uuid.uuid4()), "checkpoint": week_school["南门"][0],
+                "observed_at": local(day, 18 + day % 2).isoformat(), "items": {"gate_intact": "ok"}}
+        assert client.post("/api/v1/checks", json=body, headers=tokens["guard"]).status_code == 201
+    _PAST.clear()
+    trend = client.get("/api/v1/summary/weekly?week=2026-W47", headers=tokens["admin"]).json["trend"]
+    with app.test_request_context():
+        at = due.now()
+        mondays = stats.trend_mondays(local(16, 0).date())
+        alone = [stats.week_counts(due.outcomes(m, m + timedelta(days=6), at), m)
+                 for m in mondays[:-1]]
+    for week, figures in zip(trend[:-1], alone):
+        assert {k: week[k] for k in figures} == figures, week["week"]
+    assert sum(w["done"] + w["late"] for w in trend[:-1]) >= 4
