@@ -41,6 +41,9 @@ def badge_count(page):
 
 
 def wait_until_sent(page):
+    """Until the queue itself is empty: the badge alone is hidden in the HTML until the
+    page's script has read the queue, so waiting on it can return before anything was sent."""
+    page.wait_for_function("() => window.CIQueue && CIQueue.all().then(l => l.length === 0)")
     page.wait_for_selector("#queue-badge", state="hidden")
 
 
