@@ -19,18 +19,27 @@ def _forbidden():
     return error(403, "forbidden", _("Your role may not see rounds and due checks."))
 
 
-def due_json(item, mine):
-    """One DueItem as the API shows it."""
+def due_json(item, mine, shared=None):
+    """One DueItem as the API shows it. `shared` (a dict kept for one response) reuses the
+    parts that every checkpoint with the same schedule and period has in common."""
     s, p = item.status, item.status.period
+    key = (item.schedule, p, s.due_date, s.due_from, s.deadline)
+    common = shared.get(key) if shared is not None else None
+    if common is None:
+        common = {
+            "schedule": item.spelling, "window": sched.format_window(item.schedule) or None,
+            "runs_on_closure_days": item.schedule.runs_on_closure_days,
+            "period": {"key": p.key, "first_date": p.first_date.isoformat(),
+                       "last_date": p.last_date.isoformat(), "start": iso(p.start),
+                       "end": iso(p.end)},
+            "due_date": s.due_date.isoformat() if s.due_date else None,
+            "due_from": iso(s.due_from), "deadline": iso(s.deadline)}
+        if shared is not None:
+            shared[key] = common
     return {
         "checkpoint": item.code, "display_code": codes.display(item.code), "name": item.name,
-        "kind": item.kind_key, "location": item.location, "schedule": item.spelling,
-        "window": sched.format_window(item.schedule) or None,
-        "runs_on_closure_days": item.schedule.runs_on_closure_days,
-        "period": {"key": p.key, "first_date": p.first_date.isoformat(),
-                   "last_date": p.last_date.isoformat(), "start": iso(p.start), "end": iso(p.end)},
-        "state": item.state, "due_date": s.due_date.isoformat() if s.due_date else None,
-        "due_from": iso(s.due_from), "deadline": iso(s.deadline), "check": iso(s.check),
+        "kind": item.kind_key, "location": item.location, **common,
+        "state": item.state, "check": iso(s.check),
         "previous": {"key": s.previous.period.key, "outcome": item.previous_outcome},
         "rounds": list(item.rounds), "mine": mine,
     }
@@ -60,11 +69,12 @@ def get_due():
     counts = {state: 0 for state in ("overdue", "due", "upcoming", "done", "late", "missed")}
     for item in items:
         counts[item.state] += 1
+    shared = {}
     return jsonify(now=iso(at), date=(on or due.local_today(at)).isoformat(),
                    timezone=str(due.school_tz()), user=current_user.username,
                    scope="all" if everything else "mine", counts=counts,
                    done=counts["done"] + counts["late"], total=len(items) - counts["upcoming"],
-                   items=[due_json(i, mine[i.id]) for i in items])
+                   items=[due_json(i, mine[i.id], shared) for i in items])
 
 
 def round_json(rnd, stops=True):
