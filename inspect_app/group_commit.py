@@ -35,6 +35,8 @@ MAX_BATCH = 200  # rows per statement, well inside SQLite's limit on bound varia
 
 
 class _Pending:
+    """One row waiting for a leader: its values as the database takes them."""
+
     __slots__ = ("row", "done", "inserted", "error")
 
     def __init__(self, row):
@@ -71,7 +73,7 @@ class GroupWriter:
     def insert(self, row):
         """Insert one row (a dict of column values) durably. Returns True when it was new,
         False when a row with its primary key already existed. Raises what the write raised."""
-        item = _Pending(row)
+        item = self._pending(row)  # converted by the request's own thread, not by the leader
         with self._cond:
             self._queue.append(item)
             while not item.done:
@@ -91,6 +93,9 @@ class GroupWriter:
             raise item.error
         return item.inserted
 
+    def _pending(self, row):
+        return _Pending([f(row[c]) if f else row[c] for c, f in zip(self.columns, self.convert)])
+
     def _write(self, batch):
         try:
             self._write_together(batch)
@@ -106,8 +111,7 @@ class GroupWriter:
                 item.done = True
 
     def _write_together(self, batch):
-        rows = [[f(row[c]) if f else row[c] for c, f in zip(self.columns, self.convert)]
-                for row in (item.row for item in batch)]
+        rows = [item.row for item in batch]
         sql = self.insert_head + ", ".join([self.one_row] * len(rows)) + self.insert_tail
         raw = self.engine.raw_connection()
         try:

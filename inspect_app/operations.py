@@ -130,10 +130,7 @@ def log_check(user, checkpoint, *, check_id, observed_at, items, note="", item_n
     """
     check = _prepare_check(user, checkpoint, check_id, observed_at, items, note, item_notes,
                            photos, corrects_id, source, received_at)
-    existing = db.session.get(Check, check_id)
-    if existing is not None:
-        return _same_or_conflict(existing, check.content_hash)
-    return _store_check(check)
+    return _add_check(check)
 
 
 def record_check(user, checkpoint, *, check_id, observed_at, items, note="", item_notes=None,
@@ -150,10 +147,7 @@ def record_check(user, checkpoint, *, check_id, observed_at, items, note="", ite
     if not check.fault_count and not session_is_writing():
         writer = writer_for(Check.__table__, stamp="received_at")
     if writer is None:
-        existing = db.session.get(Check, check_id)
-        if existing is not None:
-            return _same_or_conflict(existing, check.content_hash)
-        check, created = _store_check(check)
+        check, created = _add_check(check)
         db.session.commit()
         return check, created
     if writer.insert(_check_row(check, checkpoint, user)):
@@ -204,7 +198,11 @@ def _check_row(check, checkpoint, user):
             "content_hash": check.content_hash}
 
 
-def _store_check(check):
+def _add_check(check):
+    """Add a prepared check to the session (flushed), or find the one stored under its id."""
+    existing = db.session.get(Check, check.id)
+    if existing is not None:
+        return _same_or_conflict(existing, check.content_hash)
     db.session.add(check)
     try:
         db.session.flush()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from inspect_app.extensions import db
-from inspect_app.group_commit import GroupWriter, _Pending, writer_for
+from inspect_app.group_commit import GroupWriter, writer_for
 from inspect_app.models import Check, Checkpoint, Repair, User
 
 ALL_OK = {"in_place": "ok", "gauge": "ok", "pin_seal": "ok"}
@@ -153,9 +153,9 @@ def test_a_batch_tells_new_rows_from_ids_already_there(app, school):
     with app.app_context():
         w = GroupWriter(db.engine, Check.__table__, "received_at")
     existing = _row(app)
-    w._write([_Pending(existing)])
-    batch = [_Pending(_row(app)), _Pending(dict(existing, received_at=datetime.now(UTC))),
-             _Pending(_row(app))]
+    w._write([w._pending(existing)])
+    batch = [w._pending(_row(app)), w._pending(dict(existing, received_at=datetime.now(UTC))),
+             w._pending(_row(app))]
     w._write(batch)
     assert [p.inserted for p in batch] == [True, False, True]
     assert all(p.done and p.error is None for p in batch)
@@ -164,8 +164,8 @@ def test_a_batch_tells_new_rows_from_ids_already_there(app, school):
 def test_one_bad_row_does_not_fail_the_others(app, school):
     with app.app_context():
         w = GroupWriter(db.engine, Check.__table__, "received_at")
-    batch = [_Pending(_row(app)), _Pending(_row(app, checkpoint_id=999_999)),
-             _Pending(_row(app))]
+    batch = [w._pending(_row(app)), w._pending(_row(app, checkpoint_id=999_999)),
+             w._pending(_row(app))]
     w._write(batch)
     assert [p.inserted for p in batch] == [True, False, True]
     assert batch[1].error is not None and batch[0].error is None
@@ -189,7 +189,7 @@ def test_the_same_id_twice_in_one_batch_is_stored_once(app, school):
         w = GroupWriter(db.engine, Check.__table__, "received_at")
     first = _row(app)
     again = dict(first, received_at=datetime.now(UTC))
-    batch = [_Pending(first), _Pending(again)]
+    batch = [w._pending(first), w._pending(again)]
     w._write(batch)
     assert [p.inserted for p in batch] == [True, False]
     with app.app_context():
