@@ -14,7 +14,7 @@ from .extensions import csrf, db
 from .i18n import tr
 from .models import Check, Photo
 from .openapi import document
-from .operations import (CheckConflict, ValidationFailed, last_check,
+from .operations import (CheckConflict, ValidationFailed, find_check_target, last_check,
                          lookup_checkpoint, parse_check_id, record_check, save_photo)
 from .photos import PhotoError, process_photo
 from .scan import photo_error_message
@@ -49,11 +49,12 @@ def iso(value):
     return value.isoformat() if value else None
 
 
-def check_json(check):
-    """A check as the API shows it."""
+def check_json(check, checkpoint_code=None):
+    """A check as the API shows it. A check just written by the group writer is not in the
+    session, so the caller that knows its checkpoint's code passes it."""
     return {
         "id": str(check.id),
-        "checkpoint": check.checkpoint.code,
+        "checkpoint": checkpoint_code or check.checkpoint.code,
         "user": check.user.username,
         "observed_at": iso(check.observed_at),
         "received_at": iso(check.received_at),
@@ -146,8 +147,8 @@ def post_check():
     parsed, fields = _parse_check_body(body)
     if fields:
         return error(422, "invalid", _("Some fields are wrong."), fields=fields)
-    cp = lookup_checkpoint(body["checkpoint"])
-    if cp is None:
+    target = find_check_target(body["checkpoint"])
+    if target is None:
         return error(404, "not_found", _("No checkpoint has this code."))
     photos = {}
     for key, value in (body.get("photos") or {}).items():
@@ -158,7 +159,7 @@ def post_check():
         photos[key] = photo
     try:
         check, created = record_check(
-            current_user, cp, check_id=parsed["id"], observed_at=parsed["observed_at"],
+            current_user, target, check_id=parsed["id"], observed_at=parsed["observed_at"],
             items=body["items"], note=body.get("note") or "",
             item_notes=body.get("item_notes") or {}, photos=photos,
             corrects_id=parsed["corrects"], source=body.get("source") or "api")
@@ -169,7 +170,8 @@ def post_check():
     except CheckConflict:
         db.session.rollback()
         return error(409, "conflict", _("A check with this id was stored with other content."))
-    return jsonify(check_json(check)), 201 if created else 200
+    # A stored check with the same id has the same content, so the same checkpoint.
+    return jsonify(check_json(check, target.code)), 201 if created else 200
 
 
 @bp.get("/checks/<check_id>")

@@ -6,6 +6,7 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam
@@ -49,6 +50,42 @@ class CheckConflict(OperationError):
 _CHECKPOINT_BY_CODE = db.select(Checkpoint).where(Checkpoint.code == bindparam("code"))
 _CHECKLIST_KEYS = (db.select(ChecklistItem.key).where(ChecklistItem.kind_id == bindparam("kind"))
                    .order_by(ChecklistItem.position, ChecklistItem.id))
+_CHECK_TARGET_BY_CODE = (
+    db.select(Checkpoint.id, Checkpoint.code, Checkpoint.status, Checkpoint.kind_id,
+              ChecklistItem.key)
+    .outerjoin(ChecklistItem, ChecklistItem.kind_id == Checkpoint.kind_id)
+    .where(Checkpoint.code == bindparam("code"))
+    .order_by(ChecklistItem.position, ChecklistItem.id))
+
+
+class CheckTarget(NamedTuple):
+    """What logging a check needs to know about its checkpoint, as plain values."""
+
+    id: int
+    code: str
+    status: str
+    kind_id: int
+    keys: tuple  # the checklist's item keys in order, retired ones included
+
+    @classmethod
+    def of(cls, checkpoint):
+        """The target of a loaded Checkpoint (one small query for its item keys)."""
+        return cls(checkpoint.id, checkpoint.code, checkpoint.status, checkpoint.kind_id,
+                   tuple(checklist_keys(checkpoint.kind_id)))
+
+
+def find_check_target(code):
+    """The CheckTarget of a typed code, or None: one query and no ORM objects, because
+    every tap on All OK sent by a phone or a script starts here."""
+    code = codes.normalize(code)
+    if not code:
+        return None
+    rows = db.session.connection().execute(_CHECK_TARGET_BY_CODE, {"code": code}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    return CheckTarget(first.id, first.code, first.status, first.kind_id,
+                       tuple(row.key for row in rows if row.key is not None))
 
 
 def lookup_checkpoint(code):
@@ -79,9 +116,9 @@ def issue_code():
             return code
 
 
-def _content_hash(checkpoint, observed_at, items, note, item_notes, photo_ids, corrects_id):
+def _content_hash(target, observed_at, items, note, item_notes, photo_ids, corrects_id):
     content = {
-        "checkpoint": checkpoint.code,
+        "checkpoint": target.code,
         "observed_at": observed_at.timestamp(),
         "items": dict(sorted(items.items())),
         "note": note,
@@ -92,9 +129,9 @@ def _content_hash(checkpoint, observed_at, items, note, item_notes, photo_ids, c
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
-def _validate_check(checkpoint, keys, observed_at, items, note, item_notes, received_at):
+def _validate_check(target, observed_at, items, note, item_notes, received_at):
     errors = {}
-    known = set(keys)
+    known = set(target.keys)
     if not isinstance(items, dict) or not items:
         errors["items"] = _l("Answer at least one checklist item.")
     else:
@@ -114,22 +151,23 @@ def _validate_check(checkpoint, keys, observed_at, items, note, item_notes, rece
         if key not in known or not isinstance(text, str) or len(text) > MAX_NOTE:
             errors[f"item_notes.{key}"] = _l("A note is text of at most %(n)d characters.",
                                              n=MAX_NOTE)
-    if checkpoint.status == "retired":
+    if target.status == "retired":
         errors["checkpoint"] = _l("This checkpoint is retired.")
     return errors
 
 
 def log_check(user, checkpoint, *, check_id, observed_at, items, note="", item_notes=None,
               photos=None, corrects_id=None, source="web", received_at=None):
-    """Record one visit to a checkpoint in the session. Returns (check, created); the
-    caller commits (see record_check for the usual case, a check on its own).
+    """Record one visit to a checkpoint (a Checkpoint or its CheckTarget) in the session.
+    Returns (check, created); the caller commits (see record_check for the usual case, a
+    check on its own).
 
     The client's UUID makes it idempotent: the same id with the same content returns the
     stored check (created=False); the same id with other content raises CheckConflict.
     Raises ValidationFailed naming each bad field.
     """
-    check = _prepare_check(user, checkpoint, check_id, observed_at, items, note, item_notes,
-                           photos, corrects_id, source, received_at)
+    check = _prepare_check(user, _target(checkpoint), check_id, observed_at, items, note,
+                           item_notes, photos, corrects_id, source, received_at)
     return _add_check(check)
 
 
@@ -139,10 +177,11 @@ def record_check(user, checkpoint, *, check_id, observed_at, items, note="", ite
 
     A check without faults is the common case (one tap on All OK) and touches one row, so
     on SQLite it goes through the group writer and shares its commit with the checks that
-    arrive at the same moment. Anything else commits the session as usual.
+    arrive at the same moment; the check returned then is not in the session. Anything
+    else commits the session as usual.
     """
-    check = _prepare_check(user, checkpoint, check_id, observed_at, items, note, item_notes,
-                           photos, corrects_id, source, received_at)
+    check = _prepare_check(user, _target(checkpoint), check_id, observed_at, items, note,
+                           item_notes, photos, corrects_id, source, received_at)
     writer = None
     if not check.fault_count and not session_is_writing():
         writer = writer_for(Check.__table__, stamp="received_at")
@@ -150,7 +189,7 @@ def record_check(user, checkpoint, *, check_id, observed_at, items, note="", ite
         check, created = _add_check(check)
         db.session.commit()
         return check, created
-    if writer.insert(_check_row(check, checkpoint, user)):
+    if writer.insert(_check_row(check)):
         return check, True
     existing = db.session.get(Check, check_id)
     if existing is None:  # cannot happen: the insert found this id taken
@@ -158,7 +197,11 @@ def record_check(user, checkpoint, *, check_id, observed_at, items, note="", ite
     return _same_or_conflict(existing, check.content_hash)
 
 
-def _prepare_check(user, checkpoint, check_id, observed_at, items, note, item_notes, photos,
+def _target(checkpoint):
+    return checkpoint if isinstance(checkpoint, CheckTarget) else CheckTarget.of(checkpoint)
+
+
+def _prepare_check(user, target, check_id, observed_at, items, note, item_notes, photos,
                    corrects_id, source, received_at):
     """Validate a check and build it (not yet in the session)."""
     received_at = received_at or models.utcnow()
@@ -166,32 +209,31 @@ def _prepare_check(user, checkpoint, check_id, observed_at, items, note, item_no
     item_notes = {k: v.strip() for k, v in (item_notes or {}).items()
                   if isinstance(v, str) and v.strip()}
     photos = photos or {}
-    keys = checklist_keys(checkpoint.kind_id)
-    errors = _validate_check(checkpoint, keys, observed_at, items, note, item_notes, received_at)
+    errors = _validate_check(target, observed_at, items, note, item_notes, received_at)
     if corrects_id is not None:
         corrected = db.session.get(Check, corrects_id)
-        if corrected is None or corrected.checkpoint_id != checkpoint.id:
+        if corrected is None or corrected.checkpoint_id != target.id:
             errors["corrects"] = _l("The check to correct was not found on this checkpoint.")
     if errors:
         raise ValidationFailed(errors)
     observed_at, received_at = observed_at.astimezone(UTC), received_at.astimezone(UTC)
-    digest = _content_hash(checkpoint, observed_at, items, note, item_notes,
+    digest = _content_hash(target, observed_at, items, note, item_notes,
                            {k: p.id for k, p in photos.items()}, corrects_id)
-    # Relationships are set as objects, so building the reply needs no further query.
-    check = Check(id=check_id, checkpoint=checkpoint, user=user,
+    # The user is set as an object, so the reply needs no query for the name.
+    check = Check(id=check_id, checkpoint_id=target.id, user=user,
                   observed_at=observed_at, received_at=received_at, items=dict(items),
                   fault_count=sum(1 for v in items.values() if v == "fault"), note=note,
                   corrects_id=corrects_id, source=source, content_hash=digest)
     check.findings = [
         CheckFinding(item_key=key, note=item_notes.get(key, ""),
                      photo_id=photos[key].id if key in photos else None)
-        for key in keys if items.get(key) == "fault"]
+        for key in target.keys if items.get(key) == "fault"]
     return check
 
 
-def _check_row(check, checkpoint, user):
+def _check_row(check):
     """The checks table row of a check without findings, for the group writer."""
-    return {"id": check.id, "checkpoint_id": checkpoint.id, "user_id": user.id,
+    return {"id": check.id, "checkpoint_id": check.checkpoint_id, "user_id": check.user.id,
             "observed_at": check.observed_at, "received_at": check.received_at,
             "items": check.items, "fault_count": check.fault_count, "note": check.note,
             "corrects_id": check.corrects_id, "source": check.source,

@@ -50,6 +50,21 @@ def test_post_check_then_replay_then_conflict(app, client, school, token):
     assert fetched.status_code == 200 and fetched.json == first.json
 
 
+def test_all_ok_with_a_typed_code_and_a_replay_by_someone_else(app, client, school, token):
+    """A code as a person types it (lower case, a dash, O for 0) finds the checkpoint; a
+    replay of the same check by another account returns the stored check, its author kept."""
+    code = school["灭火器 01"]
+    typed = (code[:3] + "-" + code[3:]).lower().replace("0", "o").replace("1", "l")
+    data = body(typed, items={"in_place": "ok", "gauge": "ok", "pin_seal": "ok"}, note="")
+    first = client.post("/api/v1/checks", json=data, headers=token("guard"))
+    assert first.status_code == 201, first.json
+    assert first.json["checkpoint"] == code and first.json["result"] == "ok"
+    again = client.post("/api/v1/checks", json=data, headers=token("staff"))
+    assert again.status_code == 200 and again.json == first.json
+    assert again.json["user"] == "guard"
+    assert count_checks(app) == 1
+
+
 @pytest.mark.parametrize("change, field", [
     ({"id": "not-a-uuid"}, "id"),
     ({"observed_at": "2026-11-20T08:30:00"}, "observed_at"),
