@@ -51,7 +51,7 @@ class GroupWriter:
     are converted by the columns' own SQLAlchemy types, exactly as the ORM stores them."""
 
     def __init__(self, engine, table, stamp, lock_path=None):
-        self.engine, self.lock_path, self._lock = engine, lock_path, None
+        self.engine, self.lock_path, self._lock, self._conn = engine, lock_path, None, None
         dialect = engine.dialect
         quote = dialect.identifier_preparer.quote
         self.columns = [c.name for c in table.columns]
@@ -113,28 +113,49 @@ class GroupWriter:
     def _write_together(self, batch):
         rows = [item.row for item in batch]
         sql = self.insert_head + ", ".join([self.one_row] * len(rows)) + self.insert_tail
-        raw = self.engine.raw_connection()
+        sqlite = self._connection()
         try:
-            sqlite = raw.driver_connection
-            # Autocommit: the statement is its own transaction (lock, insert, commit, fsync).
-            pooled_level, sqlite.isolation_level = sqlite.isolation_level, None
-            try:
-                with self._turn():
-                    inserted = sqlite.execute(sql, [v for row in rows for v in row]).rowcount
-                stored = {}
-                if inserted != len(rows):  # some ids were there already: which ones?
-                    keys = [row[self.key_index] for row in rows]
-                    stored = dict(sqlite.execute(
-                        self.stamps_sql + "(" + ", ".join("?" * len(keys)) + ")", keys))
-            finally:
-                sqlite.isolation_level = pooled_level
-        finally:
-            raw.close()
+            with self._turn():
+                inserted = sqlite.execute(sql, [v for row in rows for v in row]).rowcount
+            stored = {}
+            if inserted != len(rows):  # some ids were there already: which ones?
+                keys = [row[self.key_index] for row in rows]
+                stored = dict(sqlite.execute(
+                    self.stamps_sql + "(" + ", ".join("?" * len(keys)) + ")", keys))
+        except Exception:
+            self._close()  # whatever went wrong, the next leader starts on a new connection
+            raise
         for item, row in zip(batch, rows):
             item.inserted = (inserted == len(rows)
                              or stored.get(row[self.key_index]) == row[self.stamp_index])
         self.batches += 1
         self.rows += len(batch)
+
+    def _connection(self):
+        """The writer's own connection, used only by the leader of the moment. It is taken
+        out of the engine's pool (so it has the app's pragmas) and kept in autocommit mode:
+        each statement is its own transaction (lock, insert, commit, fsync)."""
+        if self._conn is None:
+            fairy = self.engine.raw_connection()
+            conn = fairy.driver_connection
+            fairy.detach()
+            conn.isolation_level = None
+            self._conn = conn
+        return self._conn
+
+    def _close(self):
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def close(self):
+        """Close the writer's connection and lock file (a worker that exits, a test's app)."""
+        with self._cond:
+            self._close()
+            if self._lock is not None:
+                self._lock.close()
+                self._lock = None
 
     @contextlib.contextmanager
     def _turn(self):
@@ -178,6 +199,13 @@ def writer_for(table, stamp):
             writer = writers.setdefault(key, GroupWriter(
                 engine, table, stamp, lock_path=f"{engine.url.database}-writers.lock"))
     return writer
+
+
+def close_writers(app):
+    """Close every GroupWriter this process made for the app."""
+    writers = app.extensions.get("group_writers", {})
+    for key in [k for k in writers if k[0] == os.getpid()]:
+        writers.pop(key).close()
 
 
 def session_is_writing():

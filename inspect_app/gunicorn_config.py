@@ -14,9 +14,15 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def worker_exit(server, worker):
-    """Log what the group writer did in this worker (bench/bench_foundation.py reads it)."""
-    extensions = getattr(getattr(worker, "wsgi", None), "extensions", {})
-    for (_pid, table), writer in extensions.get("group_writers", {}).items():
+    """Log what the group writer did in this worker (bench/bench_foundation.py reads it),
+    then close its connection."""
+    app = getattr(worker, "wsgi", None)
+    writers = getattr(app, "extensions", {}).get("group_writers", {})
+    for (_pid, table), writer in writers.items():
         if writer.batches:
             server.log.info("group commit: %d rows in %d commits (%s)", writer.rows,
                             writer.batches, table)
+    if writers:
+        from inspect_app.group_commit import close_writers
+
+        close_writers(app)

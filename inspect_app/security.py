@@ -19,6 +19,14 @@ def hash_token(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def bearer_token(req):
+    """The token of an API request that sends `Authorization: Bearer <token>`, else None."""
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer ") or not req.path.startswith("/api/"):
+        return None
+    return header[7:].strip()
+
+
 @login_manager.user_loader
 def load_user(user_id):
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
@@ -32,11 +40,10 @@ _USER_BY_TOKEN = (db.select(User).join(ApiToken, ApiToken.user_id == User.id)
 @login_manager.request_loader
 def load_user_from_token(req):
     """Authorization: Bearer <token> signs the request in for the API only."""
-    header = req.headers.get("Authorization", "")
-    if not header.startswith("Bearer ") or not req.path.startswith("/api/"):
+    token = bearer_token(req)
+    if token is None:
         return None
-    user = db.session.execute(_USER_BY_TOKEN, {"hash": hash_token(header[7:].strip())}
-                              ).scalar_one_or_none()
+    user = db.session.execute(_USER_BY_TOKEN, {"hash": hash_token(token)}).scalar_one_or_none()
     if user is None or not user.active:
         return None
     g.token_auth = True
@@ -61,7 +68,13 @@ def init_app(app):
 
 
 class TokenAwareSessionInterface(SecureCookieSessionInterface):
-    """Requests signed in by a bearer token never get a session cookie."""
+    """A request that brings a bearer token is signed in by the token alone: its session
+    starts empty (any cookie it also sends is not read) and is never saved."""
+
+    def open_session(self, app, request):
+        if bearer_token(request) is not None:
+            return self.session_class()
+        return super().open_session(app, request)
 
     def should_set_cookie(self, app, session):
         if getattr(g, "token_auth", False):

@@ -8,6 +8,7 @@ from werkzeug.security import generate_password_hash
 from inspect_app import create_app
 from inspect_app.catalog import ensure_standard_kinds
 from inspect_app.extensions import db, limiter
+from inspect_app.group_commit import close_writers
 from inspect_app.importer import import_checkpoints
 from inspect_app.models import Checkpoint, User
 from inspect_app.openapi import document
@@ -41,6 +42,7 @@ def app(tmp_path):
         db.session.commit()
     limiter.reset()
     yield app
+    close_writers(app)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

@@ -107,6 +107,17 @@ def test_401_without_auth_and_403_for_teacher(app, client, school, token):
     assert count_checks(app) == 0
 
 
+def test_a_bearer_token_alone_signs_an_api_request_in(as_role, token):
+    """A browser session does not stand in for a token that is wrong or revoked."""
+    browser = as_role("admin")
+    assert browser.get("/api/v1/me").json["username"] == "admin"
+    wrong = browser.get("/api/v1/me", headers={"Authorization": "Bearer ci_not-a-token"})
+    assert wrong.status_code == 401
+    assert "Set-Cookie" not in wrong.headers
+    assert browser.get("/api/v1/me", headers=token("guard")).json["username"] == "guard"
+    assert browser.get("/api/v1/me").json["username"] == "admin"  # the session is intact
+
+
 def test_token_requests_get_no_session_cookie(client, school, token):
     response = client.get(f"/api/v1/checkpoints/{school['南门']}", headers=token("guard"))
     assert response.status_code == 200

@@ -66,3 +66,13 @@ def test_migrations_build_the_same_schema_as_the_models(tmp_path):
     tables = {r[0] for r in sqlite3.connect(path).execute(
         "SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"checks", "checkpoints", "labels", "users", "alembic_version"} <= tables
+    # compare_metadata does not look at an index's WHERE clause: compare the SQL itself.
+    fresh = tmp_path / "created.sqlite3"
+    app = create_app({"TESTING": True, "SECRET_KEY": "x",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{fresh}"})
+    with app.app_context():
+        db.create_all()
+    indexes = "SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL"
+    migrated = dict(sqlite3.connect(path).execute(indexes).fetchall())
+    assert migrated == dict(sqlite3.connect(fresh).execute(indexes).fetchall())
+    assert migrated["ix_checks_corrects_id"].endswith("WHERE corrects_id IS NOT NULL")
