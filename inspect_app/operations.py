@@ -224,10 +224,11 @@ def _prepare_check(user, target, check_id, observed_at, items, note, item_notes,
                   observed_at=observed_at, received_at=received_at, items=dict(items),
                   fault_count=sum(1 for v in items.values() if v == "fault"), note=note,
                   corrects_id=corrects_id, source=source, content_hash=digest)
-    check.findings = [
-        CheckFinding(item_key=key, note=item_notes.get(key, ""),
-                     photo_id=photos[key].id if key in photos else None)
-        for key in target.keys if items.get(key) == "fault"]
+    if check.fault_count:  # an unset collection reads as empty; setting one costs
+        check.findings = [
+            CheckFinding(item_key=key, note=item_notes.get(key, ""),
+                         photo_id=photos[key].id if key in photos else None)
+            for key in target.keys if items.get(key) == "fault"]
     return check
 
 
