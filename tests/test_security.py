@@ -21,6 +21,25 @@ def test_security_headers(client, school):
     assert "<script>" not in html and " style=" not in html and " onclick=" not in html
 
 
+def test_every_response_carries_each_security_header_once(app, client, as_role, token):
+    names = ["Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy",
+             "X-Frame-Options", "Permissions-Policy"]
+    responses = [client.get("/login"), client.get("/api/v1/me"),
+                 client.get("/api/v1/me", headers=token("guard")), as_role("guard").get("/")]
+    for response in responses:
+        for name in names:
+            assert len(response.headers.getlist(name)) == 1, (response.request.path, name)
+        assert response.headers["X-Frame-Options"] == "DENY"
+        vary = [v.strip() for v in response.headers["Vary"].split(",")]
+        assert vary.count("HX-Request") == 1
+    assert "Cookie" in responses[-1].headers["Vary"]  # Flask's own Vary is kept
+    assert "Strict-Transport-Security" not in responses[0].headers
+    secure = create_app({"TESTING": True, "SECRET_KEY": "x", "COOKIE_SECURE": True,
+                         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    hsts = secure.test_client().get("/login").headers["Strict-Transport-Security"]
+    assert hsts == "max-age=31536000"
+
+
 def test_sqlite_is_durable_and_strict(app):
     with app.app_context():
         with db.engine.connect() as conn:
