@@ -101,7 +101,23 @@ def lan_address():
     return "127.0.0.1"
 
 
+def port_is_free(port):
+    """True when nothing listens on the port. gunicorn's workers share their port with any
+    other server that also asks for SO_REUSEPORT (see gunicorn_config.py), so a second copy
+    of the app started by mistake would not fail by itself: this check makes it fail."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed one may linger
+        try:
+            probe.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+    return True
+
+
 def run(args):
+    if not port_is_free(args.port):
+        sys.exit(f"Port {args.port} is in use (is Campus Inspect already running?). "
+                 f"Stop it, or choose another: python3 dev.py run --port 8001")
     ensure_venv("")
     ensure_apt(APT_RUN, required=False)
     compile_translations()

@@ -150,7 +150,8 @@ class GroupWriter:
                 conn.close()
 
     def close(self):
-        """Close the writer's connection and lock file (a worker that exits, a test's app)."""
+        """Close the writer's connection and lock file, when no request is running any more
+        (a worker that exits, the end of a test)."""
         with self._cond:
             self._close()
             if self._lock is not None:

@@ -9,6 +9,10 @@ threads = int(os.environ.get("WEB_THREADS", 4))
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
+# Each worker listens on its own socket and the kernel spreads new connections evenly over
+# them. With one shared socket the first worker to wake takes most of them, and a burst
+# of phones (or a load test) could leave a core idle for as long as they stay connected.
+reuse_port = True
 accesslog = os.environ.get("WEB_ACCESS_LOG", "-")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
