@@ -13,7 +13,7 @@ keepalive = 5
 # them. With one shared socket the first worker to wake takes most of them, and a burst
 # of phones (or a load test) could leave a core idle for as long as they stay connected.
 reuse_port = True
-accesslog = os.environ.get("WEB_ACCESS_LOG", "-")
+accesslog = os.environ.get("WEB_ACCESS_LOG", "-") or None  # empty: no access log
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
