@@ -32,6 +32,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import _school  # noqa: E402
+import bench_foundation  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -45,49 +46,37 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def requests_for(route, app, n, rng):
-    """n WSGI environs for the route, and the status each should get."""
+def requests_for(route, db_path, n, rng):
+    """The app, n WSGI environs for the route, and the status each should get."""
     from werkzeug.test import EnvironBuilder
 
-    from inspect_app.extensions import db
-    from inspect_app.models import Checkpoint, User
-    from inspect_app.operations import add_token
-
-    with app.app_context():
-        guard = db.session.execute(db.select(User).where(User.username == "guard01")).scalar_one()
-        token = add_token(guard, "bench")
-        db.session.commit()
-        cps = db.session.scalars(db.select(Checkpoint)
-                                 .where(Checkpoint.status == "in_service")).all()
-        sample = [(cp.code, {i.key: "ok" for i in cp.kind.active_items})
-                  for cp in rng.sample(cps, min(200, len(cps)))]
-        guard_id = guard.id
+    app, token, sample, guard_id = bench_foundation.prepare(db_path, rng, sample=200)
     if route == "scan":
         client = app.test_client()
         with client.session_transaction() as session:
             session["_user_id"], session["_fresh"] = str(guard_id), True
         cookie = client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
         headers = {"Cookie": f"{cookie.key}={cookie.value}"}
-        return [EnvironBuilder(path=f"/q/{rng.choice(sample)[0]}", headers=headers)
-                .get_environ() for _ in range(n)], "200"
+        return app, [EnvironBuilder(path=f"/q/{rng.choice(sample)[0]}", headers=headers)
+                     .get_environ() for _ in range(n)], "200"
     environs = []
     for _ in range(n):
         code, items = rng.choice(sample)
         body = {"id": str(uuid.uuid4()), "checkpoint": code,
-                "observed_at": "2026-11-22T10:00:00+08:00", "items": items}
+                "observed_at": "2026-11-22T10:00:00+08:00", "items": json.loads(items)}
         environs.append(EnvironBuilder(
             path="/api/v1/checks", method="POST", data=json.dumps(body),
             content_type="application/json",
             headers={"Authorization": f"Bearer {token}"}).get_environ())
-    return environs, "201"
+    return app, environs, "201"
 
 
 def child(args):
     """Runs under callgrind: warm up, say ready, wait until counting is on, send requests."""
     signals = Path(args.child)
-    app = _school.make_app(signals / "school.sqlite3")
     rng = random.Random(11)
-    environs, expected = requests_for(args.route, app, args.requests + 50, rng)
+    app, environs, expected = requests_for(args.route, signals / "school.sqlite3",
+                                           args.requests + 50, rng)
 
     def send(environ):
         status = []
@@ -101,10 +90,22 @@ def child(args):
     for environ in environs[:50]:
         send(environ)
     (signals / "ready").touch()
-    while not (signals / "go").exists():
-        time.sleep(0.05)
+    wait_for(signals / "go")
     for environ in environs[50:]:
         send(environ)
+    (signals / "done").touch()
+    wait_for(signals / "stop")  # counting is off again: the interpreter's exit is not counted
+
+
+def wait_for(path):
+    while not path.exists():
+        time.sleep(0.05)
+
+
+def instrument(proc, state):
+    """Switch callgrind's counting in the process under valgrind on or off."""
+    subprocess.run(["callgrind_control", f"--instr={state}", str(proc.pid)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def main(argv=None):
@@ -128,9 +129,12 @@ def main(argv=None):
             if proc.poll() is not None:
                 sys.exit(f"the app under valgrind stopped:\n{proc.stdout.read()[-2000:]}")
             time.sleep(0.2)
-        subprocess.run(["callgrind_control", "--instr=on", str(proc.pid)], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        instrument(proc, "on")
         (signals / "go").touch()
+        while not (signals / "done").exists() and proc.poll() is None:
+            time.sleep(0.05)
+        instrument(proc, "off")
+        (signals / "stop").touch()
         log, _ = proc.communicate()
     match = re.search(r"Collected\s*:\s*(\d+)", log)
     if proc.returncode or not match:
