@@ -48,8 +48,6 @@ class CheckConflict(OperationError):
 # Built once: every scan and every check runs these, and building a statement costs more
 # than SQLite takes to answer it.
 _CHECKPOINT_BY_CODE = db.select(Checkpoint).where(Checkpoint.code == bindparam("code"))
-_CHECKLIST_KEYS = (db.select(ChecklistItem.key).where(ChecklistItem.kind_id == bindparam("kind"))
-                   .order_by(ChecklistItem.position, ChecklistItem.id))
 _CHECK_TARGET_BY_CODE = (
     db.select(Checkpoint.id, Checkpoint.code, Checkpoint.status, Checkpoint.kind_id,
               ChecklistItem.key)
@@ -65,13 +63,15 @@ class CheckTarget(NamedTuple):
     code: str
     status: str
     kind_id: int
-    keys: tuple  # the checklist's item keys in order, retired ones included
+    # The checklist's item keys in order, retired ones included: a phone that kept an old
+    # checklist offline may still answer them.
+    keys: tuple
 
     @classmethod
     def of(cls, checkpoint):
-        """The target of a loaded Checkpoint (one small query for its item keys)."""
+        """The target of a loaded Checkpoint; the check form has its checklist loaded."""
         return cls(checkpoint.id, checkpoint.code, checkpoint.status, checkpoint.kind_id,
-                   tuple(checklist_keys(checkpoint.kind_id)))
+                   tuple(item.key for item in checkpoint.kind.items))
 
 
 def find_check_target(code):
@@ -94,12 +94,6 @@ def lookup_checkpoint(code):
     if not code:
         return None
     return db.session.execute(_CHECKPOINT_BY_CODE, {"code": code}).scalar_one_or_none()
-
-
-def checklist_keys(kind_id):
-    """The item keys of a kind's checklist in order, retired ones included (a phone that
-    kept an old checklist offline may still answer them)."""
-    return db.session.execute(_CHECKLIST_KEYS, {"kind": kind_id}).scalars().all()
 
 
 def lookup_label(code):

@@ -130,7 +130,8 @@ class Kind(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     items: Mapped[list["ChecklistItem"]] = relationship(
-        order_by="ChecklistItem.position", back_populates="kind", cascade="all, delete-orphan")
+        order_by="[ChecklistItem.position, ChecklistItem.id]", back_populates="kind",
+        cascade="all, delete-orphan")
     schedule: Mapped["Schedule | None"] = relationship(
         primaryjoin="Schedule.kind_id == Kind.id", uselist=False, viewonly=True)
 
