@@ -36,6 +36,8 @@ DEFAULTS = {
     "SEND_FILE_MAX_AGE_DEFAULT": 365 * 86400,
     # On SQLite, checks arriving together share one commit (see group_commit.py).
     "GROUP_COMMIT": True,
+    # The everyday POST /api/v1/checks skips Flask's request machinery (see fast_checks.py).
+    "FAST_CHECK_PATH": True,
 }
 
 
@@ -86,6 +88,9 @@ def create_app(test_config=None):
     from . import cli
 
     cli.init_app(app)
+    from . import fast_checks
+
+    fast_checks.install(app)
     return app
 
 

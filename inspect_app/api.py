@@ -5,6 +5,7 @@ from datetime import datetime
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 
@@ -12,7 +13,7 @@ from . import codes
 from .access import can
 from .extensions import csrf, db
 from .i18n import tr
-from .models import Check, Photo
+from .models import Check, Photo, check_result
 from .openapi import document
 from .operations import (CheckConflict, ValidationFailed, find_check_target, last_check,
                          lookup_checkpoint, parse_check_id, record_check, save_photo)
@@ -52,19 +53,31 @@ def iso(value):
 def check_json(check, checkpoint_code=None):
     """A check as the API shows it. A check just written by the group writer is not in the
     session, so the caller that knows its checkpoint's code passes it."""
+    values = {name: getattr(check, name) for name in CHECK_DOCUMENT_VALUES}
+    faults = [{"item": f.item_key, "note": f.note,
+               "photo": str(f.photo_id) if f.photo_id else None} for f in check.findings]
+    return check_document(values, checkpoint_code or check.checkpoint.code,
+                          check.user.username, faults)
+
+
+CHECK_DOCUMENT_VALUES = ("id", "observed_at", "received_at", "items", "fault_count", "note",
+                         "corrects_id", "source")
+
+
+def check_document(values, checkpoint_code, username, faults=()):
+    """The API's JSON of a check from its row values (the checks table's column names)."""
     return {
-        "id": str(check.id),
-        "checkpoint": checkpoint_code or check.checkpoint.code,
-        "user": check.user.username,
-        "observed_at": iso(check.observed_at),
-        "received_at": iso(check.received_at),
-        "items": check.items,
-        "result": check.result,
-        "note": check.note,
-        "faults": [{"item": f.item_key, "note": f.note,
-                    "photo": str(f.photo_id) if f.photo_id else None} for f in check.findings],
-        "corrects": str(check.corrects_id) if check.corrects_id else None,
-        "source": check.source,
+        "id": str(values["id"]),
+        "checkpoint": checkpoint_code,
+        "user": username,
+        "observed_at": iso(values["observed_at"]),
+        "received_at": iso(values["received_at"]),
+        "items": values["items"],
+        "result": check_result(values["fault_count"]),
+        "note": values["note"],
+        "faults": list(faults),
+        "corrects": str(values["corrects_id"]) if values["corrects_id"] else None,
+        "source": values["source"],
     }
 
 
@@ -108,34 +121,56 @@ def get_checkpoint(code):
     return jsonify(checkpoint_json(cp))
 
 
-def _parse_check_body(body):
-    fields = {}
+# What is wrong with each field of a check's body, by field name (see parse_check_body).
+BODY_PROBLEMS = {
+    "body": _l("Send a JSON object."),
+    "id": _l("A UUID made by the client is required."),
+    "checkpoint": _l("The checkpoint's code is required."),
+    "observed_at": _l("An ISO 8601 time with its UTC offset is required."),
+    "items": _l("An object of item keys and ok or fault is required."),
+    "note": _l("The note must be text."),
+    "item_notes": _l("Must be an object keyed by item."),
+    "photos": _l("Must be an object keyed by item."),
+    "corrects": _l("Must be the UUID of an earlier check."),
+}
+
+
+def parse_check_body(body):
+    """Read the JSON body of POST /api/v1/checks: returns ({id, observed_at, corrects},
+    names of the bad fields). Plain values only, so the fast check path can call it too."""
     if not isinstance(body, dict):
-        return None, {"body": _("Send a JSON object.")}
+        return None, ["body"]
+    bad = []
     check_id = parse_check_id(body.get("id"))
     if check_id is None:
-        fields["id"] = _("A UUID made by the client is required.")
+        bad.append("id")
     if not isinstance(body.get("checkpoint"), str) or not body["checkpoint"].strip():
-        fields["checkpoint"] = _("The checkpoint's code is required.")
+        bad.append("checkpoint")
     observed_at = None
     try:
         observed_at = datetime.fromisoformat(str(body.get("observed_at", "")).replace("Z", "+00:00"))
     except ValueError:
         pass
     if observed_at is None or observed_at.tzinfo is None:
-        fields["observed_at"] = _("An ISO 8601 time with its UTC offset is required.")
+        bad.append("observed_at")
     if not isinstance(body.get("items"), dict) or not body["items"]:
-        fields["items"] = _("An object of item keys and ok or fault is required.")
+        bad.append("items")
     if body.get("note") is not None and not isinstance(body["note"], str):
-        fields["note"] = _("The note must be text.")
-    for name in ("item_notes", "photos"):
-        if body.get(name) is not None and not isinstance(body[name], dict):
-            fields[name] = _("Must be an object keyed by item.")
+        bad.append("note")
+    bad += [name for name in ("item_notes", "photos")
+            if body.get(name) is not None and not isinstance(body[name], dict)]
     corrects = body.get("corrects")
     if corrects is not None and parse_check_id(corrects) is None:
-        fields["corrects"] = _("Must be the UUID of an earlier check.")
-    parsed = dict(id=check_id, observed_at=observed_at, corrects=parse_check_id(corrects))
-    return parsed, fields
+        bad.append("corrects")
+    return dict(id=check_id, observed_at=observed_at, corrects=parse_check_id(corrects)), bad
+
+
+def check_arguments(body, parsed):
+    """The arguments of record_check (or check_values) that a parsed body gives, photos
+    aside (those are looked up first)."""
+    return dict(check_id=parsed["id"], observed_at=parsed["observed_at"], items=body["items"],
+                note=body.get("note") or "", item_notes=body.get("item_notes") or {},
+                corrects_id=parsed["corrects"], source=body.get("source") or "api")
 
 
 @bp.post("/checks")
@@ -144,9 +179,10 @@ def post_check():
     if not can(current_user, "log_check"):
         return error(403, "forbidden", _("Your role may not log checks."))
     body = request.get_json(silent=True)
-    parsed, fields = _parse_check_body(body)
-    if fields:
-        return error(422, "invalid", _("Some fields are wrong."), fields=fields)
+    parsed, bad = parse_check_body(body)
+    if bad:
+        return error(422, "invalid", _("Some fields are wrong."),
+                     fields={name: str(BODY_PROBLEMS[name]) for name in bad})
     target = find_check_target(body["checkpoint"])
     if target is None:
         return error(404, "not_found", _("No checkpoint has this code."))
@@ -158,11 +194,8 @@ def post_check():
                          fields={f"photos.{key}": _("Upload the photo first.")})
         photos[key] = photo
     try:
-        check, created = record_check(
-            current_user, target, check_id=parsed["id"], observed_at=parsed["observed_at"],
-            items=body["items"], note=body.get("note") or "",
-            item_notes=body.get("item_notes") or {}, photos=photos,
-            corrects_id=parsed["corrects"], source=body.get("source") or "api")
+        check, created = record_check(current_user, target, photos=photos,
+                                      **check_arguments(body, parsed))
     except ValidationFailed as exc:
         db.session.rollback()
         return error(422, "invalid", _("Some fields are wrong."),

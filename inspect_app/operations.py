@@ -48,7 +48,7 @@ class CheckConflict(OperationError):
 # Built once: every scan and every check runs these, and building a statement costs more
 # than SQLite takes to answer it.
 _CHECKPOINT_BY_CODE = db.select(Checkpoint).where(Checkpoint.code == bindparam("code"))
-_CHECK_TARGET_BY_CODE = (
+CHECK_TARGET_BY_CODE = (
     db.select(Checkpoint.id, Checkpoint.code, Checkpoint.status, Checkpoint.kind_id,
               ChecklistItem.key)
     .outerjoin(ChecklistItem, ChecklistItem.kind_id == Checkpoint.kind_id)
@@ -73,6 +73,16 @@ class CheckTarget(NamedTuple):
         return cls(checkpoint.id, checkpoint.code, checkpoint.status, checkpoint.kind_id,
                    tuple(item.key for item in checkpoint.kind.items))
 
+    @classmethod
+    def of_rows(cls, rows):
+        """The target of CHECK_TARGET_BY_CODE's rows (id, code, status, kind_id, key), or
+        None when there are none."""
+        if not rows:
+            return None
+        first = rows[0]
+        return cls(first[0], first[1], first[2], first[3],
+                   tuple(row[4] for row in rows if row[4] is not None))
+
 
 def find_check_target(code):
     """The CheckTarget of a typed code, or None: one query and no ORM objects, because
@@ -80,12 +90,8 @@ def find_check_target(code):
     code = codes.normalize(code)
     if not code:
         return None
-    rows = db.session.connection().execute(_CHECK_TARGET_BY_CODE, {"code": code}).all()
-    if not rows:
-        return None
-    first = rows[0]
-    return CheckTarget(first.id, first.code, first.status, first.kind_id,
-                       tuple(row.key for row in rows if row.key is not None))
+    return CheckTarget.of_rows(
+        db.session.connection().execute(CHECK_TARGET_BY_CODE, {"code": code}).all())
 
 
 def lookup_checkpoint(code):
@@ -160,9 +166,12 @@ def log_check(user, checkpoint, *, check_id, observed_at, items, note="", item_n
     stored check (created=False); the same id with other content raises CheckConflict.
     Raises ValidationFailed naming each bad field.
     """
-    check = _prepare_check(user, _target(checkpoint), check_id, observed_at, items, note,
-                           item_notes, photos, corrects_id, source, received_at)
-    return _add_check(check)
+    target, photos = _target(checkpoint), photos or {}
+    values = check_values(user.id, target, check_id=check_id, observed_at=observed_at,
+                          items=items, note=note, item_notes=item_notes,
+                          photo_ids={k: p.id for k, p in photos.items()},
+                          corrects_id=corrects_id, source=source, received_at=received_at)
+    return _add_check(_new_check(values, user, target, item_notes, photos))
 
 
 def record_check(user, checkpoint, *, check_id, observed_at, items, note="", item_notes=None,
@@ -170,39 +179,47 @@ def record_check(user, checkpoint, *, check_id, observed_at, items, note="", ite
     """log_check, committed: returns (check, created) once the check is durable.
 
     A check without faults is the common case (one tap on All OK) and touches one row, so
-    on SQLite it goes through the group writer and shares its commit with the checks that
-    arrive at the same moment; the check returned then is not in the session. Anything
-    else commits the session as usual.
+    on SQLite it goes through the group writer (see insert_check_row) and shares its commit
+    with the checks that arrive at the same moment; the check returned then is not in the
+    session. Anything else commits the session as usual.
     """
-    check = _prepare_check(user, _target(checkpoint), check_id, observed_at, items, note,
-                           item_notes, photos, corrects_id, source, received_at)
-    writer = None
-    if not check.fault_count and not session_is_writing():
-        writer = writer_for(Check.__table__, stamp="received_at")
-    if writer is None:
-        check, created = _add_check(check)
+    target, photos = _target(checkpoint), photos or {}
+    values = check_values(user.id, target, check_id=check_id, observed_at=observed_at,
+                          items=items, note=note, item_notes=item_notes,
+                          photo_ids={k: p.id for k, p in photos.items()},
+                          corrects_id=corrects_id, source=source, received_at=received_at)
+    inserted = None
+    if not values["fault_count"] and not session_is_writing():
+        inserted = insert_check_row(values)
+    if inserted is None:
+        check, created = _add_check(_new_check(values, user, target, item_notes, photos))
         db.session.commit()
         return check, created
-    if writer.insert(_check_row(check)):
-        return check, True
+    if inserted:
+        return _new_check(values, user, target, item_notes, photos), True
     existing = db.session.get(Check, check_id)
     if existing is None:  # cannot happen: the insert found this id taken
         raise CheckConflict(str(check_id))
-    return _same_or_conflict(existing, check.content_hash)
+    return _same_or_conflict(existing, values["content_hash"])
 
 
 def _target(checkpoint):
     return checkpoint if isinstance(checkpoint, CheckTarget) else CheckTarget.of(checkpoint)
 
 
-def _prepare_check(user, target, check_id, observed_at, items, note, item_notes, photos,
-                   corrects_id, source, received_at):
-    """Validate a check and build it (not yet in the session)."""
+def _clean_notes(item_notes):
+    return {k: v.strip() for k, v in (item_notes or {}).items()
+            if isinstance(v, str) and v.strip()}
+
+
+def check_values(user_id, target, *, check_id, observed_at, items, note="", item_notes=None,
+                 photo_ids=None, corrects_id=None, source="web", received_at=None):
+    """Validate a check and return its row of the checks table as a dict, not yet stored.
+    Raises ValidationFailed naming each bad field. Reads the database only to find the
+    check a correction points to, so the fast check path can call it with plain values."""
     received_at = received_at or models.utcnow()
     note = "" if note is None else (note.strip() if isinstance(note, str) else note)
-    item_notes = {k: v.strip() for k, v in (item_notes or {}).items()
-                  if isinstance(v, str) and v.strip()}
-    photos = photos or {}
+    item_notes, photo_ids = _clean_notes(item_notes), photo_ids or {}
     errors = _validate_check(target, observed_at, items, note, item_notes, received_at)
     if corrects_id is not None:
         corrected = db.session.get(Check, corrects_id)
@@ -211,28 +228,35 @@ def _prepare_check(user, target, check_id, observed_at, items, note, item_notes,
     if errors:
         raise ValidationFailed(errors)
     observed_at, received_at = observed_at.astimezone(UTC), received_at.astimezone(UTC)
-    digest = _content_hash(target, observed_at, items, note, item_notes,
-                           {k: p.id for k, p in photos.items()}, corrects_id)
-    # The user is set as an object, so the reply needs no query for the name.
-    check = Check(id=check_id, checkpoint_id=target.id, user=user,
-                  observed_at=observed_at, received_at=received_at, items=dict(items),
-                  fault_count=sum(1 for v in items.values() if v == "fault"), note=note,
-                  corrects_id=corrects_id, source=source, content_hash=digest)
+    return {"id": check_id, "checkpoint_id": target.id, "user_id": user_id,
+            "observed_at": observed_at, "received_at": received_at, "items": dict(items),
+            "fault_count": sum(1 for v in items.values() if v == "fault"), "note": note,
+            "corrects_id": corrects_id, "source": source,
+            "content_hash": _content_hash(target, observed_at, items, note, item_notes,
+                                          photo_ids, corrects_id)}
+
+
+def insert_check_row(values):
+    """Store a check without faults (see check_values) through the group writer, sharing
+    its commit with the checks that arrive at the same moment. Returns True once it is
+    durable, False when a check with its id was stored before (compare content_hash), or
+    None when there is no group writer (not SQLite, or switched off): then the check goes
+    through the session."""
+    writer = writer_for(Check.__table__, stamp="received_at")
+    return None if writer is None else writer.insert(values)
+
+
+def _new_check(values, user, target, item_notes, photos):
+    """The Check of prepared values, with a finding for each faulty item."""
+    check = Check(**values)
+    check.user = user  # as an object, so the reply needs no query for the name
     if check.fault_count:  # an unset collection reads as empty; setting one costs
+        item_notes = _clean_notes(item_notes)
         check.findings = [
             CheckFinding(item_key=key, note=item_notes.get(key, ""),
                          photo_id=photos[key].id if key in photos else None)
-            for key in target.keys if items.get(key) == "fault"]
+            for key in target.keys if values["items"].get(key) == "fault"]
     return check
-
-
-def _check_row(check):
-    """The checks table row of a check without findings, for the group writer."""
-    return {"id": check.id, "checkpoint_id": check.checkpoint_id, "user_id": check.user.id,
-            "observed_at": check.observed_at, "received_at": check.received_at,
-            "items": check.items, "fault_count": check.fault_count, "note": check.note,
-            "corrects_id": check.corrects_id, "source": check.source,
-            "content_hash": check.content_hash}
 
 
 def _add_check(check):

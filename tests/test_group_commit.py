@@ -46,7 +46,11 @@ def test_all_ok_check_goes_through_the_writer_and_answers_like_the_session(
     assert again.status_code == 200 and again.json == first.json
     changed = client.post("/api/v1/checks", json=dict(data, note="other"), headers=headers)
     assert changed.status_code == 409
-    assert writer(app).rows == 3  # the replay and the conflict were tried, and not stored
+    # The replay and the conflict were each tried by the fast check path, which leaves a
+    # stored id to the app, and then by the app: tried twice, stored never.
+    assert writer(app).rows == 5 and app.extensions["fast_checks"].served == 1
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Check)) == 1
 
     row = stored(app, data["id"])
     assert row["observed_at"] == datetime(2026, 11, 20, 0, 30, tzinfo=UTC)
@@ -133,8 +137,9 @@ def test_many_at_once_nothing_lost_nothing_twice(app, school, token):
     with app.app_context():
         ids = set(db.session.scalars(db.select(Check.id)))
     assert ids == {uuid.UUID(d["id"]) for d in bodies}
-    w = writer(app)
-    assert w.rows == 80 and w.batches <= 80
+    w = writer(app)  # each replay was tried by the fast check path, then by the app
+    assert w.rows == 40 + 2 * 40 and w.batches <= 120
+    assert app.extensions["fast_checks"].served == 40
 
 
 def _row(app, **overrides):

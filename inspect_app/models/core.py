@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 
-__all__ = ['ROLES', 'CHECKPOINT_STATUSES', 'FREQUENCIES', 'ANSWERS', 'utcnow', 'UTCDateTime', 'User', 'ApiToken', 'Location', 'Kind', 'ChecklistItem', 'Schedule', 'Checkpoint', 'Label', 'Photo', 'Check', 'CheckFinding', 'ImmutableRecordError']
+__all__ = ['ROLES', 'CHECKPOINT_STATUSES', 'FREQUENCIES', 'ANSWERS', 'utcnow', 'UTCDateTime', 'User', 'ApiToken', 'Location', 'Kind', 'ChecklistItem', 'Schedule', 'Checkpoint', 'Label', 'Photo', 'Check', 'CheckFinding', 'check_result', 'ImmutableRecordError']
 
 ROLES = ("admin", "guard", "staff", "teacher")
 CHECKPOINT_STATUSES = ("in_service", "out_of_service", "retired")
@@ -282,7 +282,12 @@ class Check(db.Model):
 
     @property
     def result(self):
-        return "fault" if self.fault_count else "ok"
+        return check_result(self.fault_count)
+
+
+def check_result(fault_count):
+    """A check's result: "fault" when any item was found faulty, else "ok"."""
+    return "fault" if fault_count else "ok"
 
 
 class CheckFinding(db.Model):
