@@ -1,20 +1,20 @@
-"""The fast check path: the everyday `POST /api/v1/checks` answered without Flask's
-request machinery.
+"""The fast check path: the everyday `POST /api/v1/checks` with an API token, answered
+without Flask's request machinery.
 
-Logging checks is most of what the server does on a school day: every tap on All OK that a
-phone sends (or replays after a dead spot), and every check a script loads. Through Flask,
-two thirds of the work of such a request is the framework's (the request context,
-Flask-Login, the ORM session and the objects it builds); the check itself is a few
-lookups and one row. This WSGI middleware answers the common case on its own: an API token
-of an active user whose role may log checks, a well-formed new check without faults,
-photos or a correction, on SQLite with group commit. It calls the domain functions the API
-view calls (parse_check_body, find the target, check_values, insert_check_row) and answers
-with the same JSON and the same headers.
+Scripts and integrations send checks this way, in bulk: a guard-tour gateway forwarding its
+readers' taps, another system's records being loaded, a phone app of the school's own. Through
+Flask, two thirds of the work of such a request is the framework's (the request context,
+Flask-Login, the ORM session and the objects it builds); the check itself is a few lookups
+and one row. This WSGI middleware answers the common case on its own: an API token of an
+active user whose role may log checks, a well-formed new check without faults, photos or a
+correction, on SQLite with group commit. It calls the domain functions the API view calls
+(parse_check_body, the CheckTarget query, check_values, insert_check_row) and answers with
+the same JSON and the same headers.
 
 Everything else goes to the app unchanged, with the body handed on: errors of every kind
 (answered in the user's language), replays of a stored check, faults, photos, corrections,
-session-cookie requests, PostgreSQL. So there is one place that decides each answer, and
-the fast path can only ever say 201.
+browser sessions (the pages and their offline queue), PostgreSQL. So one place decides each
+answer, and the fast path only ever says 201.
 """
 import io
 import json
