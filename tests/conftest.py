@@ -1,5 +1,6 @@
 """Fixtures: a fresh app and database per test, clients signed in as each role."""
 import re
+import uuid
 
 import jsonschema
 import pytest
@@ -80,6 +81,18 @@ def matches_schema(data, name):
     """Validate JSON against a schema of the OpenAPI document; returns the data."""
     spec = {"$ref": f"#/components/schemas/{name}", "components": document()["components"]}
     jsonschema.validate(data, spec, cls=jsonschema.Draft202012Validator)
+    return data
+
+
+# An extinguisher's checklist (the school fixture's "灭火器 01") answered all OK.
+ALL_OK = {"in_place": "ok", "gauge": "ok", "pin_seal": "ok"}
+
+
+def check_body(code, **overrides):
+    """The JSON body of POST /api/v1/checks: a new id, all OK, observed in the morning."""
+    data = {"id": str(uuid.uuid4()), "checkpoint": code,
+            "observed_at": "2026-11-20T08:30:00+08:00", "items": dict(ALL_OK)}
+    data.update(overrides)
     return data
 
 

@@ -9,14 +9,7 @@ from inspect_app import fast_checks
 from inspect_app.extensions import db
 from inspect_app.models import ApiToken, Check, Repair, User, utcnow
 
-ALL_OK = {"in_place": "ok", "gauge": "ok", "pin_seal": "ok"}
-
-
-def check_body(code, **overrides):
-    data = {"id": str(uuid.uuid4()), "checkpoint": code,
-            "observed_at": "2026-11-20T08:30:00+08:00", "items": dict(ALL_OK)}
-    data.update(overrides)
-    return data
+from .conftest import ALL_OK, check_body
 
 
 def served(app):

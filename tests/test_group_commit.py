@@ -10,14 +10,7 @@ from inspect_app.extensions import db
 from inspect_app.group_commit import GroupWriter, writer_for
 from inspect_app.models import Check, Checkpoint, Repair, User
 
-ALL_OK = {"in_place": "ok", "gauge": "ok", "pin_seal": "ok"}
-
-
-def check_body(code, **overrides):
-    data = {"id": str(uuid.uuid4()), "checkpoint": code,
-            "observed_at": "2026-11-20T08:30:00+08:00", "items": dict(ALL_OK)}
-    data.update(overrides)
-    return data
+from .conftest import ALL_OK, check_body
 
 
 def writer(app):
