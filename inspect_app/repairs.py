@@ -17,11 +17,12 @@ from .access import (REPAIR_STEPS, can, can_view_repair, login_redirect, may_ste
 from .extensions import db, is_htmx, limiter
 from .i18n import tr
 from .models import (OPEN_STATUSES, REPAIR_CATEGORIES, REPAIR_STATUSES, SEVERITIES, Checkpoint,
-                     Location, Repair, RepairFollower, RepairPhoto, User)
+                     Location, Repair, RepairPhoto, User)
 from .operations import ValidationFailed, lookup_label, parse_check_id, save_photo
 from .pages import add_nav
 from .photos import PhotoError, photo_path, process_photo
 from .scan import photo_error_message
+from .waiting import reports_query
 
 bp = Blueprint("repairs", __name__)
 add_nav(40, "repairs.board", _l("Repairs"), "triage_repairs")
@@ -212,12 +213,7 @@ def reports():
     """What I reported, or said "me too" to, newest first."""
     ops.close_unverified()
     db.session.commit()
-    following = db.select(RepairFollower.repair_id).where(
-        RepairFollower.user_id == current_user.id)
-    repairs = db.session.scalars(
-        db.select(Repair).where(db.or_(Repair.reporter_id == current_user.id,
-                                       Repair.id.in_(following)))
-        .order_by(Repair.reported_at.desc(), Repair.id.desc()).limit(200)).all()
+    repairs = db.session.scalars(reports_query(current_user).limit(200)).all()
     return render_template("repairs/list.html", repairs=repairs, title=_("My reports"),
                            empty=_("You have not reported anything yet. Scan a label to "
                                    "report a problem."))

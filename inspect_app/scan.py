@@ -19,6 +19,7 @@ from .operations import (CheckConflict, ValidationFailed, current_faults, last_c
                          lookup_label, parse_check_id, record_check, save_photo)
 from .pages import add_nav
 from .photos import PhotoError, photo_path, process_photo
+from .waiting import reports_query, waiting_for
 
 bp = Blueprint("scan", __name__)
 add_nav(10, "scan.index", _l("Scan"))
@@ -39,13 +40,20 @@ class CheckForm(FlaskForm):
 
 @bp.get("/")
 def index():
-    """Home: type a code, and for a signed-in person their latest checks."""
-    recent = []
+    """Home: type a code; for a signed-in person what waits for them (a fixed repair to sign
+    off, repairs to do or to triage), and their latest checks, or their latest reports if
+    their role does not log checks."""
+    recent, reports, waiting = [], [], None
     if current_user.is_authenticated:
-        recent = db.session.scalars(
-            db.select(Check).where(Check.user_id == current_user.id)
-            .order_by(Check.observed_at.desc()).limit(10)).all()
-    return render_template("scan/index.html", form=CodeForm(), recent=recent)
+        waiting = waiting_for(current_user)
+        if can(current_user, "log_check"):
+            recent = db.session.scalars(
+                db.select(Check).where(Check.user_id == current_user.id)
+                .order_by(Check.observed_at.desc()).limit(10)).all()
+        else:
+            reports = db.session.scalars(reports_query(current_user).limit(5)).all()
+    return render_template("scan/index.html", form=CodeForm(), recent=recent, reports=reports,
+                           waiting=waiting)
 
 
 @bp.get("/scan")
