@@ -121,6 +121,7 @@ def get_checkpoint(code):
     return jsonify(checkpoint_json(cp))
 
 
+MAX_SOURCE = 16  # the checks table's source column
 # What is wrong with each field of a check's body, by field name (see parse_check_body).
 BODY_PROBLEMS = {
     "body": _l("Send a JSON object."),
@@ -132,6 +133,7 @@ BODY_PROBLEMS = {
     "item_notes": _l("Must be an object keyed by item."),
     "photos": _l("Must be an object keyed by item."),
     "corrects": _l("Must be the UUID of an earlier check."),
+    "source": _l("Text of at most %(n)d characters.", n=MAX_SOURCE),
 }
 
 
@@ -162,6 +164,9 @@ def parse_check_body(body):
     corrects = body.get("corrects")
     if corrects is not None and parse_check_id(corrects) is None:
         bad.append("corrects")
+    source = body.get("source")
+    if source is not None and (not isinstance(source, str) or len(source) > MAX_SOURCE):
+        bad.append("source")
     return dict(id=check_id, observed_at=observed_at, corrects=parse_check_id(corrects)), bad
 
 
@@ -178,7 +183,10 @@ def post_check():
     """Log a check. Idempotent by its client-made UUID."""
     if not can(current_user, "log_check"):
         return error(403, "forbidden", _("Your role may not log checks."))
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: not a check either
+        body = None
     parsed, bad = parse_check_body(body)
     if bad:
         return error(422, "invalid", _("Some fields are wrong."),

@@ -54,6 +54,8 @@ NEW_CHECK = {
                    "additionalProperties": {"type": "string", "format": "uuid"}},
         "corrects": {"type": "string", "format": "uuid",
                      "description": "the earlier check this one corrects"},
+        "source": {"type": "string", "maxLength": 16,
+                   "description": "where the check comes from; api unless given"},
     },
 }
 

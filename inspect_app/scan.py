@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import selectinload
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import Length
 
@@ -49,6 +50,7 @@ def index():
         if can(current_user, "log_check"):
             recent = db.session.scalars(
                 db.select(Check).where(Check.user_id == current_user.id)
+                .options(selectinload(Check.checkpoint))
                 .order_by(Check.observed_at.desc()).limit(10)).all()
         else:
             reports = db.session.scalars(reports_query(current_user).limit(5)).all()

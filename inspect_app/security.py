@@ -1,7 +1,7 @@
 """Sessions, API tokens and security headers."""
 import hashlib
 
-from flask import g
+from flask import g, request
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import bindparam
 
@@ -29,6 +29,10 @@ def bearer_token(req):
 
 @login_manager.user_loader
 def load_user(user_id):
+    if bearer_token(request) is not None:
+        # Flask-Login reads a remember-me cookie before it asks the request loader; a
+        # request that sends a token is still signed in by the token alone.
+        return load_user_from_token(request)
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
     return user if user and user.active else None
 
@@ -100,11 +104,11 @@ class TokenAwareSessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
     def should_set_cookie(self, app, session):
-        if getattr(g, "token_auth", False):
+        if bearer_token(request) is not None:
             return False
         return super().should_set_cookie(app, session)
 
     def save_session(self, app, session, response):
-        if getattr(g, "token_auth", False):
+        if bearer_token(request) is not None:
             return None
         return super().save_session(app, session, response)

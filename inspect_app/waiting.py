@@ -6,12 +6,19 @@ the loop from report to sign-off closes on the first page they open instead.
 """
 from dataclasses import dataclass, field
 
+from sqlalchemy.orm import selectinload
+
 from . import repairs_ops as ops
 from .access import can
 from .extensions import db
-from .models import Repair, RepairFollower
+from .models import Checkpoint, Kind, Repair, RepairFollower
 
 MAX_LISTED = 5
+# What repairs/_list.html shows of each repair, loaded with the list, not one query a row.
+LIST_LOADS = (selectinload(Repair.checkpoint).selectinload(Checkpoint.location),
+              selectinload(Repair.checkpoint).selectinload(Checkpoint.kind)
+              .selectinload(Kind.items),
+              selectinload(Repair.assignee))
 
 
 @dataclass
@@ -42,9 +49,9 @@ def waiting_for(user):
     waiting = Waiting(sign_off_count=_count(*mine_done))
     if waiting.sign_off_count:
         waiting.sign_off = db.session.scalars(
-            db.select(Repair).where(*mine_done).order_by(Repair.done_at, Repair.id)
-            .limit(MAX_LISTED)).all()
-    if can(user, "my_repairs_tab"):
+            db.select(Repair).where(*mine_done).options(*LIST_LOADS)
+            .order_by(Repair.done_at, Repair.id).limit(MAX_LISTED)).all()
+    if can(user, "work_repairs"):
         waiting.assigned = _count(Repair.assignee_id == user.id,
                                   Repair.status.in_(("assigned", "in_progress")))
     if can(user, "triage_repairs"):
@@ -55,6 +62,6 @@ def waiting_for(user):
 def reports_query(user):
     """The repairs a person reported or said "me too" to, newest first."""
     following = db.select(RepairFollower.repair_id).where(RepairFollower.user_id == user.id)
-    return (db.select(Repair)
+    return (db.select(Repair).options(*LIST_LOADS)
             .where(db.or_(Repair.reporter_id == user.id, Repair.id.in_(following)))
             .order_by(Repair.reported_at.desc(), Repair.id.desc()))

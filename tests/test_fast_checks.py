@@ -1,5 +1,6 @@
 """The fast check path (fast_checks.py): it answers the everyday POST /api/v1/checks exactly
 as the app would, and hands everything else to the app with its body."""
+import json
 import logging
 import uuid
 
@@ -9,7 +10,7 @@ from inspect_app import fast_checks
 from inspect_app.extensions import db
 from inspect_app.models import ApiToken, Check, Repair, User, utcnow
 
-from .conftest import ALL_OK, check_body
+from .conftest import ALL_OK, check_body, login
 
 
 def served(app):
@@ -92,6 +93,8 @@ def test_faults_go_to_the_app_and_open_a_repair(app, client, extinguisher, guard
     ({"corrects": "not-a-uuid"}, "corrects"),
     ({"corrects": str(uuid.uuid4())}, "corrects"),
     ({"photos": {"gauge": str(uuid.uuid4())}}, "photos.gauge"),
+    ({"source": ["offline"]}, "source"),
+    ({"source": "x" * 17}, "source"),
 ])
 def test_bad_fields_are_answered_by_the_app_in_the_users_language(
         app, client, extinguisher, guard_headers, overrides, field):
@@ -163,3 +166,42 @@ def test_a_failure_on_the_fast_path_is_logged_and_the_app_answers(
                              json=check_body(extinguisher))
     assert answer.status_code == 201 and served(app) == 0 and count_checks(app) == 1
     assert "fast check path failed" in caplog.text and "disk on fire" in caplog.text
+
+
+def test_bodies_werkzeug_would_not_read_are_answered_by_the_app(
+        app, client, extinguisher, guard_headers):
+    data = json.dumps(check_body(extinguisher)).encode()
+    signed = client.post("/api/v1/checks", headers=guard_headers, data=data,
+                         content_type="application/json",
+                         environ_overrides={"CONTENT_LENGTH": f"+{len(data)}"})
+    assert signed.status_code == 422 and "body" in signed.json["fields"]
+    cut_short = client.post("/api/v1/checks", headers=guard_headers, data=data,
+                            content_type="application/json",
+                            environ_overrides={"CONTENT_LENGTH": str(len(data) + 10)})
+    assert cut_short.status_code == 400
+    deep = client.post("/api/v1/checks", headers=guard_headers, data="[" * 100_000,
+                       content_type="application/json")
+    assert deep.status_code == 422 and "body" in deep.json["fields"]
+    app.config["MAX_CONTENT_LENGTH"] = 100
+    too_big = client.post("/api/v1/checks", headers=guard_headers, data=data,
+                          content_type="application/json")
+    assert too_big.status_code == 413
+    assert served(app) == 0 and count_checks(app) == 0
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_token_wins_over_a_remember_me_cookie(app, extinguisher, guard_headers, fast):
+    """A browser's remember-me cookie sent along with a token does not decide who it is."""
+    app.config["FAST_CHECK_PATH"] = fast
+    browser = app.test_client()
+    assert login(browser, "teacher", remember=True).status_code == 303
+    remember = browser.get_cookie("remember_token")
+    script = app.test_client()
+    script.set_cookie("remember_token", remember.value)
+    answer = script.post("/api/v1/checks", headers=guard_headers, json=check_body(extinguisher))
+    assert answer.status_code == 201 and answer.json["user"] == "guard"
+    assert "Set-Cookie" not in answer.headers
+    wrong = script.post("/api/v1/checks", headers={"Authorization": "Bearer ci_wrong"},
+                        json=check_body(extinguisher))
+    assert wrong.status_code == 401 and "Set-Cookie" not in wrong.headers
+    assert served(app) == (1 if fast else 0) and count_checks(app) == 1
