@@ -292,14 +292,17 @@ class WorkList:
         return sum(1 for i in self.items if i.state in ("overdue", "missed"))
 
     def groups(self):
-        """[(title, is_round, items)], groups with overdue work first, items overdue first."""
+        """[(title, is_round, items, done, planned)], groups with overdue work first, items
+        overdue first; done and planned count as `done` and `total` do for the whole list."""
         buckets = defaultdict(list)
         for item in self.items:
             if item.rounds:
                 buckets[(True, self.ctx.round_names.get(item.rounds[0], ""))].append(item)
             else:
                 buckets[(False, item.area)].append(item)
-        out = [(title, is_round, sorted(items, key=sort_key))
+        out = [(title, is_round, sorted(items, key=sort_key),
+                sum(1 for i in items if i.state in DONE_STATES),
+                sum(1 for i in items if i.state != "upcoming"))
                for (is_round, title), items in buckets.items()]
         out.sort(key=lambda g: (min(STATE_ORDER[i.state] for i in g[2]), not g[1], g[0]))
         return out

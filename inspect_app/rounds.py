@@ -1,7 +1,8 @@
 """My work (what is due now), rounds, and runs of a round."""
 from datetime import date
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
+                   url_for)
 from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -33,6 +34,16 @@ def state_names():
 @bp.app_template_filter("due_by")
 def due_by(item, at):
     """'by 19:30' today, else 'by 21 Nov' (the deadline in the school's zone)."""
+    # Most items of a list share their deadline, and Babel's formatting is slow: once each.
+    key = (item.state == "upcoming", item.status.due_from, item.status.deadline,
+           item.schedule.has_window, at)
+    said = g.setdefault("due_by", {})
+    if key not in said:
+        said[key] = _due_by(item, at)
+    return said[key]
+
+
+def _due_by(item, at):
     deadline = item.status.deadline
     if item.state == "upcoming" and item.status.due_from:
         return _("from %(when)s", when=format_date(item.status.due_from, "medium"))
