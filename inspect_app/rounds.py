@@ -6,6 +6,7 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
 from flask_babel import format_date, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from flask_login import current_user
 
 from . import due
@@ -26,9 +27,12 @@ WEEKDAY_NAMES = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"
 
 
 def state_names():
-    """What each state is called on screen."""
-    return {"overdue": _("Overdue"), "due": _("Due"), "upcoming": _("Later"),
-            "done": _("Done"), "late": _("Done late"), "missed": _("Missed")}
+    """What each state is called on screen. In their own context: a repair's "Done" (维修完成)
+    and "Due" (整改期限) are other words in Chinese than a check's."""
+    return {"overdue": pgettext("work state", "Overdue"), "due": pgettext("work state", "Due"),
+            "upcoming": pgettext("work state", "Later"), "done": pgettext("work state", "Done"),
+            "late": pgettext("work state", "Done late"),
+            "missed": pgettext("work state", "Missed")}
 
 
 @bp.app_template_filter("due_by")

@@ -21,15 +21,15 @@ def extracted(tmp_path):
                     "-o", str(pot), "inspect_app", "templates"],
                    cwd=ROOT, check=True, capture_output=True)
     with open(pot, "rb") as f:
-        return {m.id for m in read_po(f) if m.id}
+        return {(m.context, m.id) for m in read_po(f) if m.id}
 
 
 def test_catalogs_hold_every_string_in_the_code(tmp_path):
     ids = extracted(tmp_path)
     assert len(ids) > 50
     for locale in LOCALES:
-        known = {m.id for m in catalog(locale) if m.id}
-        missing = sorted(str(i) for i in ids - known)
+        known = {(m.context, m.id) for m in catalog(locale) if m.id}
+        missing = sorted(f"{c}: {i}" if c else str(i) for c, i in ids - known)
         assert not missing, f"{locale} lacks {missing[:10]}: run the catalog update (README)"
 
 

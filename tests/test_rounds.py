@@ -174,3 +174,17 @@ def test_assigned_rounds_and_whose_work(app, as_role, patrol, clock):
     assert "这条巡查路线已指派给其他保安" in refused
     listing = guard.get("/rounds").get_data(as_text=True)
     assert "南校区晚间巡查" in listing
+
+
+def test_work_states_have_their_own_chinese_words(app, as_role, client, patrol, clock):
+    """A checked point says 已完成, a point to do says 待检: not the repair words 维修完成
+    (a repair done) and 整改期限 (a repair's deadline), which share the English."""
+    post_check(client, token(app, "guard"), patrol["南门"], "2026-11-20 16:00")
+    guard = as_role("guard")
+    for lang, done, due, wrong in (("zh_Hans", "已完成", "待检", ("维修完成", "整改期限")),
+                                   ("zh_Hant", "已完成", "待檢", ("維修完成", "整改期限")),
+                                   ("en", ">Done<", ">Due<", ())):
+        guard.set_cookie("lang", lang)
+        page = guard.get("/work").get_data(as_text=True)
+        assert done in page and due in page, lang
+        assert not any(word in page for word in wrong), lang
