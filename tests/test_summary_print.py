@@ -62,6 +62,8 @@ def test_printed_weekly_summary_fits_two_a4_pages(demo_server, tmp_path):
             sign_in(page, demo_server.url, "admin")
             page.goto(f"{demo_server.url}/summary/weekly")
             assert page.locator(".sum-kpis").count() == 1
+            # The notice board reads 报修情况 here, not the board's title 报修管理.
+            assert page.locator("h2", has_text="报修情况").count() == 1
             page.emulate_media(media="print")
             for selector in (".bar", ".tabs", ".week-nav", ".foot", ".no-print"):
                 assert not page.locator(selector).first.is_visible(), selector
