@@ -8,6 +8,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from .extensions import db
 from .importer import export_checkpoints, import_checkpoints, read_csv
+from .labels import DEFAULT_LAYOUT
 from .models import ROLES, User
 from .operations import ValidationFailed, add_token, create_user
 
@@ -99,7 +100,7 @@ def checkpoints_export():
 @click.option("--kind", help="Only checkpoints of this kind (key, e.g. fire_extinguisher).")
 @click.option("--location", help="Only checkpoints in this place and below, e.g. 北校区/启慧楼.")
 @click.option("--code", "codes_", multiple=True, help="Only these codes (repeatable).")
-@click.option("--layout", default="avery-l7160", show_default=True)
+@click.option("--layout", default=DEFAULT_LAYOUT, show_default=True)
 @click.option("--start", default=1, show_default=True, help="First position on the sheet.")
 @click.option("--blank", default=0, show_default=True, help="Blank labels to add at the end.")
 @click.option("--none", "blank_only", is_flag=True, help="No checkpoints, only blank labels.")
@@ -128,7 +129,7 @@ def labels_print(kind, location, codes_, layout, start, blank, blank_only, out):
 
 
 @labels_cli.command("calibrate")
-@click.option("--layout", default="avery-l7160", show_default=True)
+@click.option("--layout", default=DEFAULT_LAYOUT, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False))
 def labels_calibrate(layout, out):
     """Write the calibration page for a layout."""

@@ -29,10 +29,12 @@ from .label_render import draw_plan_pdf, draw_plan_pil, plan_to_svg, register_pd
 
 __all__ = ["Layout", "LabelContent", "LabelError", "FontSpec", "load_layout", "list_layouts",
            "render_sheets", "render_calibration", "render_label_png", "render_label_svg",
-           "find_cjk_font", "missing_glyphs", "label_plan_for", "LAYOUT_DIR", "PRINTED_DIR"]
+           "find_cjk_font", "missing_glyphs", "label_plan_for", "LAYOUT_DIR", "PRINTED_DIR",
+           "DEFAULT_LAYOUT"]
 
 LAYOUT_DIR = Path(__file__).resolve().parent.parent / "labels"
 PRINTED_DIR = LAYOUT_DIR / "printed"  # default output folder (git-ignored)
+DEFAULT_LAYOUT = "avery-l7160"  # A4, the paper schools in China buy labels on
 EPS = 0.01  # mm of slack when checking that labels fit
 
 

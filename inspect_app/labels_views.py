@@ -11,8 +11,8 @@ from .extensions import db
 from .label_sheets import (checkpoint_for_blank, content_for, link_blank_label, print_sheets,
                            printer_offset, replace_label, save_printer_offset, select_checkpoints,
                            unprintable)
-from .labels import LabelError, list_layouts, load_layout, render_calibration, render_label_png, \
-    render_label_svg
+from .labels import (DEFAULT_LAYOUT, LabelError, list_layouts, load_layout, render_calibration,
+                     render_label_png, render_label_svg)
 from .models import Kind
 from .operations import lookup_checkpoint, lookup_label
 from .pages import add_nav
@@ -37,6 +37,7 @@ def _page(errors=None, status=200):
     offsets = {layout.key: printer_offset(layout.key) for layout in _layouts()}
     return render_template("labels/index.html", layouts=_layouts(), kinds=kinds,
                            offsets=offsets, errors=errors or {}, form=request.form,
+                           default_layout=DEFAULT_LAYOUT,
                            unprintable=unprintable()), status
 
 

@@ -1,5 +1,7 @@
 """Label sheets through the app: the manager's page, the CLI, blank and replaced labels."""
 
+import re
+
 from inspect_app.extensions import db
 from inspect_app.models import Checkpoint, Label
 from tests.label_helpers import decode, png_image, rasterise
@@ -141,3 +143,11 @@ def test_labels_page_warns_of_characters_the_font_cannot_print(app, as_role, sch
     section = page[start:page.index("</section>", start)]
     assert "单杠 😀" in section and '<span class="missing">😀</span>' in section
     assert "203教室" not in section  # only the names that need fixing
+
+
+def test_the_sheet_form_starts_on_the_a4_layout(as_role):
+    """Schools in China buy A4 label sheets: the form offers Avery L7160 first, as the CLI
+    does, not the US Letter sheet that sorts first."""
+    page = as_role("admin").get("/labels").get_data(as_text=True)
+    assert re.search(r'<option value="avery-l7160"\s+selected>', page)
+    assert not re.search(r'<option value="avery-5160"\s+selected>', page)
