@@ -57,3 +57,13 @@ def test_checklist_labels_exist_in_every_language():
         assert all(names.get(loc) for loc in LOCALES), key
         for item_key, labels in items:
             assert all(labels.get(loc) for loc in LOCALES), (key, item_key)
+
+
+def test_a_colon_after_a_label_is_full_width_in_chinese(app, client, school, as_role):
+    """上次巡查：… not 上次巡查: … (the colon follows the language, like the words)."""
+    anonymous = app.test_client()
+    code = school["203教室"]
+    for lang, colon in (("zh_Hans", "报修："), ("zh_Hant", "報修："), ("en", "Report a problem: ")):
+        anonymous.set_cookie("lang", lang)
+        page = anonymous.get(f"/report/{code}").get_data(as_text=True)
+        assert colon in page, lang
