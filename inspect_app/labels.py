@@ -54,6 +54,10 @@ class Layout:
     pitch_x_mm: float
     pitch_y_mm: float
     description: str = ""
+    # The name as the labels page shows it in Chinese, when the English one is not a product
+    # name that reads the same everywhere (see labels_views.layout_name).
+    name_zh_hans: str = ""
+    name_zh_hant: str = ""
     corner_radius_mm: float = 0.0
     padding_mm: float = 1.5
     style: str = ""
@@ -109,7 +113,7 @@ def auto_style(label_height_mm: float) -> str:
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _INTS = {"columns", "rows"}
-_STRS = {"name", "description", "style"}
+_STRS = {"name", "description", "style", "name_zh_hans", "name_zh_hant"}
 
 
 def _from_toml(key: str, data: dict) -> Layout:

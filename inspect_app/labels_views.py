@@ -13,12 +13,20 @@ from .label_sheets import (checkpoint_for_blank, content_for, link_blank_label, 
                            unprintable)
 from .labels import (DEFAULT_LAYOUT, LabelError, list_layouts, load_layout, render_calibration,
                      render_label_png, render_label_svg)
+from .i18n import tr
 from .models import Kind
 from .operations import lookup_checkpoint, lookup_label
 from .pages import add_nav
 
 bp = Blueprint("labels", __name__)
 add_nav(80, "labels.index", _l("Labels"), "manage")
+
+
+@bp.app_template_filter("layout_name")
+def layout_name(layout):
+    """A sheet layout's name in the reader's language (English when it has no other)."""
+    return tr({"en": layout.name, "zh_Hans": layout.name_zh_hans,
+               "zh_Hant": layout.name_zh_hant})
 
 
 def _layouts():

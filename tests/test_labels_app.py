@@ -151,3 +151,13 @@ def test_the_sheet_form_starts_on_the_a4_layout(as_role):
     page = as_role("admin").get("/labels").get_data(as_text=True)
     assert re.search(r'<option value="avery-l7160"\s+selected>', page)
     assert not re.search(r'<option value="avery-5160"\s+selected>', page)
+
+
+def test_layout_names_read_in_the_pages_language(as_role):
+    admin = as_role("admin")
+    for lang, name in (("zh_Hans", "热敏标签打印机 50×30 毫米（每页一张）"),
+                       ("zh_Hant", "熱感標籤印表機 50×30 毫米（每頁一張）"),
+                       ("en", "Thermal printer 50×30 mm (one label per page)")):
+        admin.set_cookie("lang", lang)
+        page = admin.get("/labels").get_data(as_text=True)
+        assert name in page and "Avery L7160 (A4, 3×7, 63.5×38.1 mm)" in page, lang
