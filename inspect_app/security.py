@@ -37,12 +37,14 @@ def load_user(user_id):
     return user if user and user.active else None
 
 
-_USER_BY_TOKEN = (db.select(User).join(ApiToken, ApiToken.user_id == User.id)
-                  .where(ApiToken.token_hash == bindparam("hash"), ApiToken.revoked_at.is_(None)))
-# The same, as plain values (for the fast check path).
-TOKEN_USER = (db.select(User.id, User.username, User.role, User.active)
-              .join(ApiToken, ApiToken.user_id == User.id)
-              .where(ApiToken.token_hash == bindparam("hash"), ApiToken.revoked_at.is_(None)))
+def _by_live_token(*columns):
+    return (db.select(*columns).join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == bindparam("hash"), ApiToken.revoked_at.is_(None)))
+
+
+_USER_BY_TOKEN = _by_live_token(User)
+# The same user as plain values (for the fast check path).
+TOKEN_USER = _by_live_token(User.id, User.username, User.role, User.active)
 
 
 @login_manager.request_loader
@@ -102,11 +104,6 @@ class TokenAwareSessionInterface(SecureCookieSessionInterface):
         if bearer_token(request) is not None:
             return self.session_class()
         return super().open_session(app, request)
-
-    def should_set_cookie(self, app, session):
-        if bearer_token(request) is not None:
-            return False
-        return super().should_set_cookie(app, session)
 
     def save_session(self, app, session, response):
         if bearer_token(request) is not None:
